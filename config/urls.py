@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("", include("tenants.urls")),
+    path("", include("hr.urls")),
+    path("integrasjoner/", include("integrations.urls")),
+    path("tripletex/", include("wizard.urls")),
+]

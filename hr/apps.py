@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HrConfig(AppConfig):
+    name = "hr"
+    verbose_name = "HR"

@@ -1,0 +1,111 @@
+"""Companies (tenants), their users and what each user may do in each company."""
+from django.contrib.auth.models import AbstractUser, BaseUserManager
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from .validators import validate_org_number
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create(self, email, password, **extra):
+        if not email:
+            raise ValueError("E-mail is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create(email, password, **extra)
+
+
+class User(AbstractUser):
+    """A person who logs in with e-mail and password; may belong to several companies."""
+
+    username = None
+    email = models.EmailField(_("e-post"), unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Tenant(TimeStamped):
+    """One company using the product."""
+
+    name = models.CharField(_("navn"), max_length=200)
+    org_number = models.CharField(
+        _("organisasjonsnummer"), max_length=9, unique=True, validators=[validate_org_number],
+        error_messages={"unique": _("Et selskap med dette organisasjonsnummeret finnes allerede.")},
+    )
+    slug = models.SlugField(unique=True)
+
+    class Meta:
+        verbose_name = _("selskap")
+        verbose_name_plural = _("selskaper")
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(TimeStamped):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Administrator")
+        MANAGER = "manager", _("Leder")
+        EMPLOYEE = "employee", _("Ansatt")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(_("rolle"), max_length=20, choices=Role.choices, default=Role.EMPLOYEE)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "tenant"], name="membership_unique")]
+        verbose_name = _("medlemskap")
+        verbose_name_plural = _("medlemskap")
+
+    def __str__(self):
+        return f"{self.user} @ {self.tenant} ({self.role})"
+
+    @property
+    def can_approve(self) -> bool:
+        return self.role in (self.Role.ADMIN, self.Role.MANAGER)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class TenantOwned(TimeStamped):
+    """Base for every row that belongs to one company.
+
+    `objects` is django-scopes' manager: a query outside `scope(tenant=…)` raises ScopeError
+    instead of returning every company's rows.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(tenant="tenant")
+
+    class Meta:
+        abstract = True
