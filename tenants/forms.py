@@ -21,4 +21,5 @@ class EmailLoginForm(AuthenticationForm):
 class CompanyForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ["name", "org_number"]
+        fields = ["name", "org_number", "hours_locked_until"]
+        widgets = {"hours_locked_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}

@@ -60,6 +60,8 @@ class Tenant(TimeStamped):
         error_messages={"unique": _("Et selskap med dette organisasjonsnummeret finnes allerede.")},
     )
     slug = models.SlugField(unique=True)
+    # Hours on or before this date are closed (e.g. after payroll) and cannot be entered or changed.
+    hours_locked_until = models.DateField(_("timer låst til og med"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("selskap")

@@ -1,0 +1,41 @@
+from django.contrib import admin
+
+from tenants.admin import TenantScopedAdmin
+
+from .models import Activity, Customer, Employee, Project, TimeEntry, WageType
+
+
+@admin.register(Employee)
+class EmployeeAdmin(TenantScopedAdmin):
+    list_display = ("first_name", "last_name", "employee_number", "email", "active")
+    search_fields = ("first_name", "last_name", "email", "employee_number")
+
+
+@admin.register(Customer)
+class CustomerAdmin(TenantScopedAdmin):
+    list_display = ("customer_number", "name", "org_number", "status")
+    search_fields = ("name", "customer_number", "org_number")
+
+
+@admin.register(Project)
+class ProjectAdmin(TenantScopedAdmin):
+    list_display = ("number", "name", "status", "start_date", "is_internal")
+    search_fields = ("number", "name")
+
+
+@admin.register(WageType)
+class WageTypeAdmin(TenantScopedAdmin):
+    list_display = ("number", "name", "active")
+
+
+@admin.register(Activity)
+class ActivityAdmin(TenantScopedAdmin):
+    list_display = ("number", "name", "hourly_rate")
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(TenantScopedAdmin):
+    list_display = ("employee", "date", "hours", "project", "activity", "status")
+    list_filter = ("status",)
+    # Approval goes through the approve service so the Tripletex outbox is written; not editable here.
+    readonly_fields = ("status", "approved_by", "approved_at")

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from tenants.admin import TenantScopedAdmin
+
+from .models import Connection, Link, SyncRecord, SyncRun
+
+
+@admin.register(Connection)
+class ConnectionAdmin(TenantScopedAdmin):
+    list_display = ("state", "tripletex_company_name", "connected_at", "last_refreshed_at")
+    # The token is never shown, not even to a superuser; it changes only through the wizard.
+    exclude = ("tenant", "employee_token")
+    readonly_fields = ("state", "tripletex_company_id", "tripletex_company_name", "connected_at", "last_refreshed_at")
+
+
+@admin.register(Link)
+class LinkAdmin(TenantScopedAdmin):
+    list_display = ("kind", "local_id", "tripletex_id", "tripletex_company_id", "missing_since")
+    list_filter = ("kind",)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(TenantScopedAdmin):
+    list_display = ("kind", "status", "created_at", "finished_at")
+    list_filter = ("kind", "status")
+
+
+@admin.register(SyncRecord)
+class SyncRecordAdmin(TenantScopedAdmin):
+    list_display = ("run", "object_kind", "label", "action", "rule")
+    list_filter = ("action", "object_kind")

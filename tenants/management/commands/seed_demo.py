@@ -1,0 +1,99 @@
+"""Creates the demo company "Demo AS" with people and a month of hours. Running it again changes nothing."""
+import datetime as dt
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from hr import services as hr_services
+from hr.models import Activity, Customer, Employee, Project, TimeEntry, WageType
+from tenants.models import Membership, Tenant
+from tenants.services import membership_grant, user_ensure
+
+DEMO_PASSWORD = "demo1234"
+ADMIN_EMAIL = "admin@demo.no"
+
+PEOPLE = [
+    # e-mail, first name, last name, employee number, role
+    ("admin@demo.no", "Ingrid", "Solberg", "1", Membership.Role.ADMIN),
+    ("leder@demo.no", "Ola", "Nordmann", "2", Membership.Role.MANAGER),
+    ("kari@demo.no", "Kari", "Hansen", "3", Membership.Role.EMPLOYEE),
+    ("per@demo.no", "Per", "Johansen", "4", Membership.Role.EMPLOYEE),
+    ("nora@demo.no", "Nora", "Berg", "5", Membership.Role.EMPLOYEE),
+    ("emil@demo.no", "Emil", "Larsen", "6", Membership.Role.EMPLOYEE),
+    ("sara@demo.no", "Sara", "Eriksen", "7", Membership.Role.EMPLOYEE),
+]
+PROJECTS = [("1001", "Nettbutikk for Fjordkaffe"), ("1002", "Ombygging kontor Bergen"), ("9000", "Intern tid")]
+ACTIVITIES = [("10", "Utvikling", Decimal("1150")), ("20", "Prosjektledelse", Decimal("1350")), ("30", "Administrasjon", None)]
+WAGE_TYPES = [("2002", "Overtid 50 %"), ("2005", "Overtid 100 %")]
+
+
+class Command(BaseCommand):
+    help = "Create the demo company Demo AS (idempotent)."
+
+    @scopes_disabled()
+    def handle(self, *args, **options):
+        with transaction.atomic():
+            tenant, _ = Tenant.objects.get_or_create(slug="demo", defaults={"name": "Demo AS", "org_number": "923609016"})
+            employees = []
+            for email, first, last, number, role in PEOPLE:
+                user = user_ensure(email=email, password=DEMO_PASSWORD, first_name=first, last_name=last)
+                if not Membership.objects.filter(tenant=tenant, user=user).exists():
+                    membership_grant(tenant=tenant, user=user, role=role)
+                employee, _ = Employee.objects.get_or_create(
+                    tenant=tenant, user=user,
+                    defaults={"first_name": first, "last_name": last, "email": email, "employee_number": number},
+                )
+                employees.append(employee)
+            customer, _ = Customer.objects.get_or_create(
+                tenant=tenant, customer_number="10001",
+                defaults={"name": "Fjordkaffe AS", "org_number": "987654309", "email": "post@fjordkaffe.no"},
+            )
+            projects = [
+                Project.objects.get_or_create(
+                    tenant=tenant, number=number,
+                    defaults={"name": name, "start_date": dt.date(2026, 1, 1), "is_internal": number == "9000",
+                              "customer": None if number == "9000" else customer},
+                )[0]
+                for number, name in PROJECTS
+            ]
+            activities = [
+                Activity.objects.get_or_create(tenant=tenant, number=n, defaults={"name": name, "hourly_rate": rate})[0]
+                for n, name, rate in ACTIVITIES
+            ]
+            for n, name in WAGE_TYPES:
+                WageType.objects.get_or_create(tenant=tenant, number=n, defaults={"name": name})
+            if not TimeEntry.objects.filter(tenant=tenant).exists():
+                self._hours(tenant, employees[2:], projects, activities)
+        self.stdout.write(f"Demo AS ready: log in as {ADMIN_EMAIL} / {DEMO_PASSWORD}")
+
+    def _hours(self, tenant, employees, projects, activities):
+        """Four past weeks and this one: old weeks approved, last week submitted (one person rejected), this week draft."""
+        admin = Employee.objects.get(tenant=tenant, email=ADMIN_EMAIL).user
+        this_monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+        for weeks_back in range(4, -1, -1):
+            monday = this_monday - dt.timedelta(weeks=weeks_back)
+            for i, employee in enumerate(employees):
+                for day in range(5):
+                    date = monday + dt.timedelta(days=day)
+                    project = projects[(i + day) % 2]
+                    hr_services.time_entry_save(
+                        tenant=tenant, employee=employee, date=date, project=project, activity=activities[i % 2],
+                        hours=Decimal("7.5"), comment="",
+                    )
+                    if day == 4:
+                        hr_services.time_entry_save(
+                            tenant=tenant, employee=employee, date=date, project=projects[2], activity=activities[2],
+                            hours=Decimal("0.5"), comment="Internmøte",
+                        )
+                if weeks_back >= 1:
+                    hr_services.time_entries_submit(
+                        tenant=tenant, employee=employee, date_from=monday, date_to=monday + dt.timedelta(days=6)
+                    )
+            week = TimeEntry.objects.filter(tenant=tenant, date__gte=monday, date__lt=monday + dt.timedelta(days=7))
+            if weeks_back >= 2:
+                hr_services.time_entries_approve(tenant=tenant, entries=week, by=admin)
+            elif weeks_back == 1:
+                hr_services.time_entries_reject(tenant=tenant, entries=week.filter(employee=employees[-1]), by=admin)
