@@ -1,1 +1,78 @@
-pytest_plugins = ["tests.fixtures.fake_tripletex"]
+"""The test base: two companies and three people, as in every multi-tenant test here.
+
+alice is admin of A, bob is admin of B, carol is an employee of A.
+"""
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from tenants.models import Membership, Tenant, User
+
+from .factories import (
+    ActivityFactory, EmployeeFactory, MembershipFactory, ProjectFactory, TenantFactory, TimeEntryFactory, UserFactory,
+    WageTypeFactory,
+)
+
+import importlib.util
+
+# The fake Tripletex fixtures, once they exist.
+pytest_plugins = ["tests.fixtures.fake_tripletex"] if importlib.util.find_spec("tests.fixtures.fake_tripletex") else []
+
+PASSWORD = "pw-12345678"
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _unscoped_test_body():
+    """Test code sets up rows of several companies; requests still enter their own scope in the middleware."""
+    with scopes_disabled():
+        yield
+
+
+@dataclass
+class World:
+    a: Tenant
+    b: Tenant
+    alice: User
+    bob: User
+    carol: User
+
+    def client_for(self, user: User, tenant: Tenant | None = None) -> Client:
+        client = Client()
+        client.force_login(user)
+        if tenant is not None:
+            session = client.session
+            session["tenant_id"] = tenant.id
+            session.save()
+        return client
+
+
+@pytest.fixture
+def world(db) -> World:
+    a = TenantFactory(name="Alfa AS")
+    b = TenantFactory(name="Beta AS")
+    alice = UserFactory(email="alice@alfa.no", first_name="Alice")
+    bob = UserFactory(email="bob@beta.no", first_name="Bob")
+    carol = UserFactory(email="carol@alfa.no", first_name="Carol")
+    MembershipFactory(user=alice, tenant=a, role=Membership.Role.ADMIN)
+    MembershipFactory(user=bob, tenant=b, role=Membership.Role.ADMIN)
+    MembershipFactory(user=carol, tenant=a, role=Membership.Role.EMPLOYEE)
+    return World(a=a, b=b, alice=alice, bob=bob, carol=carol)
+
+
+@pytest.fixture
+def hr_a(world):
+    """Company A's HR data, with names no other company uses, so a leak is visible in any page."""
+    t = world.a
+    carol_emp = EmployeeFactory(tenant=t, first_name="Carol", last_name="Alfaansatt", user=world.carol)
+    project = ProjectFactory(tenant=t, name="Alfahemmelig prosjekt")
+    activity = ActivityFactory(tenant=t, name="Alfaaktivitet")
+    wage_type = WageTypeFactory(tenant=t, name="Alfalønnsart")
+    entry = TimeEntryFactory(tenant=t, employee=carol_emp, project=project, activity=activity)
+    return {"employee": carol_emp, "project": project, "activity": activity, "wage_type": wage_type, "entry": entry}
