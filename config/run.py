@@ -14,8 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
-WEB = ("127.0.0.1", 8000)
-FAKE = ("127.0.0.1", 8765)
+WEB = ("127.0.0.1", int(os.environ.get("GRJOBB_WEB_PORT", "8000")))
+FAKE = ("127.0.0.1", int(os.environ.get("GRJOBB_FAKE_PORT", "8765")))
 STOP_GRACE_SECONDS = 6
 
 
