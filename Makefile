@@ -15,11 +15,9 @@ $(VENV)/.installed: requirements/lock.txt
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
 	exec $(BIN)/python -m config.run
 
 test: install
-	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:
