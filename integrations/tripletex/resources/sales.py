@@ -1,0 +1,254 @@
+"""Customers, suppliers, products, orders, invoices and purchase orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from ..paging import Progress
+from .base import Fields, ResourceBase, require_versions, with_version
+
+
+class CustomerMixin(ResourceBase):
+    def customer_list(
+        self,
+        *,
+        customer_numbers: Iterable[int | str] | None = None,
+        organization_number: str | None = None,
+        is_inactive: bool | None = None,
+        changed_since: dt.datetime | dt.date | str | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        """Tripletex has been seen to ignore `changedSince`: compare `version` and expect too much back."""
+        query = {
+            "customerAccountNumber": list(customer_numbers) if customer_numbers is not None else None,
+            "organizationNumber": organization_number,
+            "isInactive": is_inactive,
+            "changedSince": changed_since,
+            **(params or {}),
+        }
+        return self.list_all("/customer", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def customer_get(self, customer_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/customer/{customer_id}", fields=fields)
+
+    def customer_create(self, customer: Mapping[str, Any]) -> dict:
+        return self.write("POST", "/customer", customer, retry_safe=False)
+
+    def customer_create_many(self, customers: list[Mapping[str, Any]]) -> list[dict]:
+        return self.write("POST", "/customer/list", list(customers), retry_safe=False)
+
+    def customer_update(self, customer_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
+        body = with_version(changes, id=customer_id, version=version)
+        return self.write("PUT", f"/customer/{customer_id}", body, retry_safe=True)
+
+    def customer_update_many(self, customers: list[Mapping[str, Any]]) -> list[dict]:
+        return self.write("PUT", "/customer/list", require_versions(list(customers)), retry_safe=True)
+
+
+class SupplierMixin(ResourceBase):
+    def supplier_list(
+        self,
+        *,
+        supplier_number: int | str | None = None,
+        is_inactive: bool | None = None,
+        changed_since: dt.datetime | dt.date | str | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        query = {
+            "supplierNumber": supplier_number,
+            "isInactive": is_inactive,
+            "changedSince": changed_since,
+            **(params or {}),
+        }
+        return self.list_all("/supplier", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def supplier_get(self, supplier_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/supplier/{supplier_id}", fields=fields)
+
+    def supplier_create(self, supplier: Mapping[str, Any]) -> dict:
+        return self.write("POST", "/supplier", supplier, retry_safe=False)
+
+    def supplier_update(self, supplier_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
+        body = with_version(changes, id=supplier_id, version=version)
+        return self.write("PUT", f"/supplier/{supplier_id}", body, retry_safe=True)
+
+
+class ProductMixin(ResourceBase):
+    def product_list(
+        self,
+        *,
+        product_number: str | Iterable[str] | None = None,
+        is_inactive: bool | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        numbers = [product_number] if isinstance(product_number, str) else product_number
+        query = {
+            "productNumber": list(numbers) if numbers is not None else None,
+            "isInactive": is_inactive,
+            **(params or {}),
+        }
+        return self.list_all("/product", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def product_get(self, product_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/product/{product_id}", fields=fields)
+
+    def product_create(self, product: Mapping[str, Any]) -> dict:
+        return self.write("POST", "/product", product, retry_safe=False)
+
+    def product_create_many(self, products: list[Mapping[str, Any]]) -> list[dict]:
+        return self.write("POST", "/product/list", list(products), retry_safe=False)
+
+    def product_update(self, product_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
+        body = with_version(changes, id=product_id, version=version)
+        return self.write("PUT", f"/product/{product_id}", body, retry_safe=True)
+
+    def product_update_many(self, products: list[Mapping[str, Any]]) -> list[dict]:
+        return self.write("PUT", "/product/list", require_versions(list(products)), retry_safe=True)
+
+
+class OrderMixin(ResourceBase):
+    def order_list(
+        self,
+        *,
+        order_date_from: dt.date,
+        order_date_to: dt.date,
+        number: str | None = None,
+        customer_id: int | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        query = {
+            "orderDateFrom": order_date_from,
+            "orderDateTo": order_date_to,
+            "number": number,
+            "customerId": customer_id,
+            **(params or {}),
+        }
+        return self.list_all("/order", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def order_get(self, order_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/order/{order_id}", fields=fields)
+
+    def order_create(self, order: Mapping[str, Any]) -> dict:
+        """An order with its `orderLines` in one call; left uninvoiced it is a draft ("ordrekladd")."""
+        return self.write("POST", "/order", order, retry_safe=False)
+
+    def order_create_many(self, orders: list[Mapping[str, Any]]) -> list[dict]:
+        if len(orders) > 100:
+            raise ValueError("Tripletex takes at most 100 orders per call")
+        return self.write("POST", "/order/list", list(orders), retry_safe=False)
+
+    def order_invoice(
+        self,
+        order_id: int,
+        *,
+        invoice_date: dt.date,
+        send_to_customer: bool = False,
+        payment_type_id: int | None = None,
+        paid_amount: Decimal | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> dict:
+        """Turn an order into an invoice; returns the invoice. Not repeatable: in doubt, look the invoice up."""
+        query = {
+            "invoiceDate": invoice_date,
+            "sendToCustomer": send_to_customer,
+            "paymentTypeId": payment_type_id,
+            "paidAmount": paid_amount,
+            **(params or {}),
+        }
+        return self.write("PUT", f"/order/{order_id}/:invoice", params=query, retry_safe=False)
+
+    def order_line_create(self, line: Mapping[str, Any]) -> dict:
+        return self.write("POST", "/order/orderline", line, retry_safe=False)
+
+
+class InvoiceMixin(ResourceBase):
+    def invoice_search(
+        self,
+        *,
+        invoice_date_from: dt.date,
+        invoice_date_to: dt.date,
+        invoice_number: str | None = None,
+        kid: str | None = None,
+        customer_id: int | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        """`invoice_date_to` is exclusive, as Tripletex has it."""
+        query = {
+            "invoiceDateFrom": invoice_date_from,
+            "invoiceDateTo": invoice_date_to,
+            "invoiceNumber": invoice_number,
+            "kid": kid,
+            "customerId": customer_id,
+            **(params or {}),
+        }
+        return self.list_all("/invoice", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def invoice_get(self, invoice_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/invoice/{invoice_id}", fields=fields)
+
+    def invoice_register_payment(
+        self,
+        invoice_id: int,
+        *,
+        payment_date: dt.date,
+        payment_type_id: int,
+        paid_amount: Decimal,
+        paid_amount_currency: Decimal | None = None,
+    ) -> dict:
+        """Not repeatable (a second call pays twice): in doubt, read the invoice's outstanding amount first."""
+        query = {
+            "paymentDate": payment_date,
+            "paymentTypeId": payment_type_id,
+            "paidAmount": paid_amount,
+            "paidAmountCurrency": paid_amount_currency,
+        }
+        return self.write("PUT", f"/invoice/{invoice_id}/:payment", params=query, retry_safe=False)
+
+    def payment_type_list(
+        self, *, description: str | None = None, fields: Fields = None, progress: Progress | None = None
+    ) -> list[dict]:
+        """Incoming payment types (`GET /invoice/paymentType`), e.g. the bank account for `:payment`."""
+        return self.list_all(
+            "/invoice/paymentType", params={"description": description}, fields=fields, progress=progress
+        )
+
+
+class PurchaseOrderMixin(ResourceBase):
+    def purchase_order_list(
+        self,
+        *,
+        number: str | None = None,
+        supplier_id: int | None = None,
+        project_id: int | None = None,
+        fields: Fields = None,
+        sorting: str | None = None,
+        params: Mapping[str, Any] | None = None,
+        progress: Progress | None = None,
+    ) -> list[dict]:
+        query = {"number": number, "supplierId": supplier_id, "projectId": project_id, **(params or {})}
+        return self.list_all("/purchaseOrder", params=query, fields=fields, sorting=sorting, progress=progress)
+
+    def purchase_order_get(self, purchase_order_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/purchaseOrder/{purchase_order_id}", fields=fields)
+
+    def purchase_order_create(self, purchase_order: Mapping[str, Any]) -> dict:
+        """Needs the Logistics module in the company's Tripletex (403 otherwise)."""
+        return self.write("POST", "/purchaseOrder", purchase_order, retry_safe=False)
