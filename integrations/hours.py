@@ -1,6 +1,7 @@
-"""Hooks the approve service calls, in its transaction, so approved hours reach Tripletex.
+"""Hooks through which approved hours reach Tripletex.
 
-The hours push fills these in: an outbox row per entry, a task enqueued on commit.
+The approve service calls the first two inside its transaction; connection_activate calls the
+third after commit. The hours push fills them in (outbox rows, a task enqueued on commit).
 """
 
 
@@ -9,4 +10,8 @@ def on_entries_approved(*, tenant, entry_ids: list[int]) -> None:
 
 
 def on_entries_unapproved(*, tenant, entry_ids: list[int]) -> None:
+    return None
+
+
+def on_connection_activated(*, tenant_id: int) -> None:
     return None

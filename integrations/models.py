@@ -119,3 +119,22 @@ class SyncRecord(TenantOwned):
 
     class Meta:
         ordering = ["id"]
+
+
+class ConnectionEvent(TenantOwned):
+    """The history an admin sees: who connected, refreshed or removed Tripletex, and when."""
+
+    class Action(models.TextChoices):
+        CONNECTED = "connected", _("Koblet til")
+        REFRESHED = "refreshed", _("Oppdatert")
+        TOKEN_REPLACED = "token_replaced", _("Ny API-nøkkel")
+        REMOVED = "removed", _("Integrasjon fjernet")
+
+    action = models.CharField(max_length=20, choices=Action.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    tripletex_company_id = models.BigIntegerField(null=True, blank=True)
+    tripletex_company_name = models.CharField(max_length=200, blank=True)
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

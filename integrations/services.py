@@ -1,0 +1,69 @@
+"""State changes of a company's Tripletex connection."""
+from django.db import transaction
+from django.utils import timezone
+
+from tenants.models import Tenant, User
+
+from . import hours
+from .models import Connection, ConnectionEvent, SyncRun
+
+
+def connection_get_for_update(*, tenant: Tenant) -> Connection:
+    """The company's connection row, locked for this transaction (made on first use)."""
+    connection, _ = Connection.objects.get_or_create(tenant=tenant)
+    return Connection.objects.select_for_update().get(pk=connection.pk)
+
+
+def connection_activate(
+    *, tenant: Tenant, by: User, employee_token: str | None, company_id: int, company_name: str,
+    employee_name: str, run: SyncRun,
+) -> Connection:
+    """Ferdigstill: make the connection active. `employee_token=None` keeps the stored one (a refresh).
+
+    Must run inside the transaction that applies the wizard's choices.
+    """
+    connection = connection_get_for_update(tenant=tenant)
+    now = timezone.now()
+    was_active = connection.is_active
+    if employee_token is not None:
+        token_changed = bool(connection.employee_token) and connection.employee_token != employee_token
+        connection.employee_token = employee_token
+    else:
+        token_changed = False
+    if not connection.employee_token:
+        raise ValueError("An active connection needs an employee token")
+    connection.state = Connection.State.ACTIVE
+    connection.tripletex_company_id = company_id
+    connection.tripletex_company_name = company_name
+    connection.tripletex_employee_name = employee_name
+    if not was_active:
+        connection.connected_at = now
+    connection.last_refreshed_at = now
+    connection.save()
+    event = ConnectionEvent.Action.REFRESHED if was_active else ConnectionEvent.Action.CONNECTED
+    ConnectionEvent.objects.create(
+        tenant=tenant, action=event, by=by, tripletex_company_id=company_id, tripletex_company_name=company_name, run=run,
+    )
+    if token_changed:
+        ConnectionEvent.objects.create(
+            tenant=tenant, action=ConnectionEvent.Action.TOKEN_REPLACED, by=by, tripletex_company_id=company_id,
+            tripletex_company_name=company_name,
+        )
+    transaction.on_commit(lambda: hours.on_connection_activated(tenant_id=tenant.id))
+    return connection
+
+
+@transaction.atomic
+def connection_remove(*, tenant: Tenant, by: User) -> Connection:
+    """Fjern integrasjon: stop all transfers now and forget the token; history and links stay."""
+    connection = connection_get_for_update(tenant=tenant)
+    if connection.state != Connection.State.ACTIVE:
+        return connection
+    connection.state = Connection.State.REMOVED
+    connection.employee_token = ""
+    connection.save()
+    ConnectionEvent.objects.create(
+        tenant=tenant, action=ConnectionEvent.Action.REMOVED, by=by,
+        tripletex_company_id=connection.tripletex_company_id, tripletex_company_name=connection.tripletex_company_name,
+    )
+    return connection
