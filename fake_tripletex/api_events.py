@@ -1,0 +1,28 @@
+"""Webhook configuration endpoints: ``GET /event`` and ``/event/subscription`` CRUD."""
+from __future__ import annotations
+
+from . import errors
+from .kinds import EVENTS
+from .resources import BEHAVIOURS, Behaviour, crud
+from .routing import Request, Response
+
+
+def list_events(req: Request) -> Response:
+    return Response(200, {"value": {name: {"description": text} for name, text in sorted(EVENTS.items())}})
+
+
+def _subscription_check(req: Request, obj: dict, old) -> None:
+    if obj.get("event") not in EVENTS:
+        raise errors.validation("event", f"Ukjent hendelse: {obj.get('event')}. Se GET /event.")
+    url = obj.get("targetUrl", "")
+    if not url.startswith(("http://", "https://")):
+        raise errors.validation("targetUrl", "targetUrl må være en absolutt URL.")
+    obj.setdefault("status", "ACTIVE")
+
+
+BEHAVIOURS["subscription"] = Behaviour(required=("event", "targetUrl"), check=_subscription_check)
+
+
+def register(router) -> None:
+    router.add("GET", "/event", list_events)
+    crud(router, "subscription", delete=True)

@@ -1,0 +1,289 @@
+"""Sales and ledger endpoints: order (+ order lines, ``:invoice``), invoice (``:payment``),
+ledger voucher (balanced postings, attachments) and purchase order."""
+from __future__ import annotations
+
+import email.parser
+import email.policy
+from datetime import date, timedelta
+
+from . import errors
+from .resources import BEHAVIOURS, Behaviour, crud, get_obj, prepare_create, value_response
+from .routing import Request, Response
+
+
+def _money(x: float) -> float:
+    return round(float(x) + 0.0, 2)
+
+
+def _vat_rate(req: Request, vat_ref) -> float:
+    vt = req.company.get("vat_type", (vat_ref or {}).get("id")) if vat_ref else None
+    return float((vt or {}).get("percentage", 0))
+
+
+def _line_amounts(req: Request, line: dict) -> None:
+    count = float(line.get("count", 1) or 0)
+    price = float(line.get("unitPriceExcludingVatCurrency", 0) or 0)
+    discount = float(line.get("discount", 0) or 0)
+    ex = _money(count * price * (1 - discount / 100))
+    rate = _vat_rate(req, line.get("vatType"))
+    line["amountExcludingVatCurrency"] = ex
+    line["amountIncludingVatCurrency"] = _money(ex * (1 + rate / 100))
+    line["unitPriceIncludingVatCurrency"] = _money(price * (1 + rate / 100))
+
+
+def _orderline_defaults(req: Request, obj: dict) -> None:
+    obj.setdefault("count", 1)
+    if not obj.get("vatType"):
+        obj["vatType"] = {"id": req.company.counters["vat_high"]}
+    product = req.company.get("product", (obj.get("product") or {}).get("id")) if obj.get("product") else None
+    if product is not None:
+        obj.setdefault("description", product.get("name", ""))
+        obj.setdefault("unitPriceExcludingVatCurrency", product.get("priceExcludingVatCurrency", 0))
+    _line_amounts(req, obj)
+
+
+BEHAVIOURS["orderline"] = Behaviour(required=("order",), defaults=_orderline_defaults)
+
+
+def _order_defaults(req: Request, obj: dict) -> None:
+    if not obj.get("number"):
+        obj["number"] = str(req.company.next_number("order"))
+    if not obj.get("department"):
+        obj["department"] = {"id": req.company.default_department}
+    obj.setdefault("isClosed", False)
+    obj.setdefault("isSubscription", False)
+    customer = req.company.get("customer", (obj.get("customer") or {}).get("id")) if obj.get("customer") else None
+    if customer is not None:
+        obj.setdefault("invoicesDueIn", customer.get("invoicesDueIn", 14))
+        obj.setdefault("invoicesDueInType", customer.get("invoicesDueInType", "DAYS"))
+        obj["customerName"] = customer.get("name", "")
+
+
+BEHAVIOURS["order"] = Behaviour(required=("customer", "orderDate", "deliveryDate"), defaults=_order_defaults)
+
+
+def post_order(req: Request) -> Response:
+    body = dict(req.body) if isinstance(req.body, dict) else req.body
+    lines = body.pop("orderLines", []) if isinstance(body, dict) else []
+    order = prepare_create(req, "order", body)
+    store = req.app.store
+    # Validate the lines before storing anything, so a bad line leaves no half order.
+    prepared = [prepare_create(req, "orderline", {**line, "order": {"id": 0}}) for line in lines
+                if isinstance(line, dict)] if lines else []
+    store.insert(req.company, "order", order, fire=False)
+    refs = []
+    for line in prepared:
+        line["order"] = {"id": order["id"]}
+        store.insert(req.company, "orderline", line)
+        refs.append({"id": line["id"]})
+    order["orderLines"] = refs
+    store._fire(req.company, "order", "create", order)
+    return value_response(req, "order", order, 201)
+
+
+def _orderline_check_refs(req: Request, obj: dict, old) -> None:
+    if obj["order"]["id"] and req.company.get("order", obj["order"]["id"]) is None:
+        raise errors.validation("order.id", "Ordren finnes ikke.")
+
+
+BEHAVIOURS["orderline"].check = _orderline_check_refs
+
+
+def post_orderline(req: Request) -> Response:
+    line = prepare_create(req, "orderline", req.body)
+    order = get_obj(req, "order", line["order"]["id"])
+    req.app.store.insert(req.company, "orderline", line)
+    req.app.store.update(req.company, "order", order, {"orderLines": order.get("orderLines", []) + [{"id": line["id"]}]})
+    return value_response(req, "orderline", line, 201)
+
+
+def _kid(number: int) -> str:
+    digits = str(number).zfill(8)
+    total = 0
+    for i, d in enumerate(reversed(digits)):
+        n = int(d) * (2 if i % 2 == 0 else 1)
+        total += n - 9 if n > 9 else n
+    return digits + str((10 - total % 10) % 10)
+
+
+def invoice_order(req: Request) -> Response:
+    order = get_obj(req, "order")
+    raw = req.params.get("invoiceDate")
+    if not raw:
+        raise errors.required("invoiceDate")
+    try:
+        invoice_date = date.fromisoformat(raw)
+    except ValueError:
+        raise errors.validation("invoiceDate", "Ugyldig dato.")
+    if order.get("_invoice"):
+        raise errors.validation("order", "Ordren er allerede fakturert.")
+    lines = [req.company.get("orderline", r["id"]) for r in order.get("orderLines", [])]
+    lines = [ln for ln in lines if ln is not None]
+    if not lines:
+        raise errors.validation("orderLines", "Ordren har ingen ordrelinjer.")
+    ex = _money(sum(ln["amountExcludingVatCurrency"] for ln in lines))
+    inc = _money(sum(ln["amountIncludingVatCurrency"] for ln in lines))
+    number = req.company.next_number("invoice")
+    due = invoice_date + timedelta(days=int(order.get("invoicesDueIn", 14) or 0))
+    inv = {"invoiceNumber": number, "invoiceDate": invoice_date.isoformat(), "invoiceDueDate": due.isoformat(),
+           "customer": dict(order["customer"]), "orders": [{"id": order["id"]}],
+           "orderLines": [{"id": ln["id"]} for ln in lines], "kid": _kid(number),
+           "amount": inc, "amountCurrency": inc, "amountExcludingVat": ex, "amountExcludingVatCurrency": ex,
+           "amountOutstanding": inc, "amountCurrencyOutstanding": inc, "amountOutstandingTotal": inc,
+           "amountCurrencyOutstandingTotal": inc, "isCredited": False, "isCreditNote": False,
+           "isCharged": True, "isApproved": True, "deliveryDate": order.get("deliveryDate", raw),
+           "invoiceComment": order.get("invoiceComment", ""), "comment": ""}
+    if order.get("currency"):
+        inv["currency"] = dict(order["currency"])
+    req.app.store.insert(req.company, "invoice", inv)
+    req.app.store.update(req.company, "order", order, {"_invoice": inv["id"]})
+    paid = req.params.get("paidAmount")
+    if paid and req.params.get("paymentTypeId"):
+        _pay(req, inv, float(paid))
+    return value_response(req, "invoice", inv)
+
+
+def _pay(req: Request, inv: dict, amount: float) -> None:
+    outstanding = _money(inv["amountOutstanding"] - amount)
+    req.app.store.update(req.company, "invoice", inv, {
+        "amountOutstanding": outstanding, "amountCurrencyOutstanding": outstanding,
+        "amountOutstandingTotal": outstanding, "amountCurrencyOutstandingTotal": outstanding})
+
+
+def pay_invoice(req: Request) -> Response:
+    inv = get_obj(req, "invoice")
+    missing = [n for n in ("paymentDate", "paymentTypeId", "paidAmount") if not req.params.get(n)]
+    if missing:
+        raise errors.required(*missing)
+    if req.company.get("payment_type", req.int_param("paymentTypeId")) is None:
+        raise errors.validation("paymentTypeId", "Betalingstypen finnes ikke.")
+    try:
+        amount = float(req.params["paidAmount"])
+    except ValueError:
+        raise errors.validation("paidAmount", "Beløpet må være et tall.")
+    _pay(req, inv, amount)
+    return value_response(req, "invoice", inv)
+
+
+# --- vouchers ----------------------------------------------------------------------------------
+def post_voucher(req: Request) -> Response:
+    body = dict(req.body) if isinstance(req.body, dict) else req.body
+    if not isinstance(body, dict):
+        raise errors.bad_request("Request body must be a JSON object")
+    postings = body.pop("postings", None) or []
+    voucher = prepare_create(req, "voucher", body)
+    if not postings:
+        raise errors.required("postings")
+    prepared = []
+    for i, p in enumerate(postings, start=1):
+        if not isinstance(p, dict):
+            raise errors.bad_request("postings must be objects")
+        obj = req.app.store.normalize(req.company, "Posting", p)
+        gross = obj.get("amountGross", obj.get("amount"))
+        if not obj.get("account"):
+            raise errors.required(f"postings[{i - 1}].account")
+        if gross is None:
+            raise errors.required(f"postings[{i - 1}].amountGross")
+        obj.setdefault("amountGross", gross)
+        obj.setdefault("amountGrossCurrency", gross)
+        obj.setdefault("amount", gross)
+        obj.setdefault("amountCurrency", gross)
+        obj.setdefault("date", voucher["date"])
+        obj.setdefault("description", voucher.get("description", ""))
+        obj["row"] = i
+        prepared.append(obj)
+    total = round(sum(float(p["amountGross"]) for p in prepared), 2)
+    if abs(total) >= 0.005:
+        msg = f"Bilaget er ikke i balanse. Differanse: {total:.2f}."
+        raise errors.ApiError(422, 15000, msg, developer="VOUCHER_NOT_BALANCED", validation=[("postings", msg)])
+    store = req.app.store
+    send = req.params.get("sendToLedger", "true").lower() != "false"
+    year = int(voucher["date"][:4])
+    if send:
+        voucher["number"] = req.company.next_number(f"voucher-{year}")
+        voucher["year"] = year
+        voucher["numberAsString"] = f"{voucher['number']}-{year}"
+    else:
+        voucher["tempNumber"] = req.company.next_number("voucher-temp")
+    store.insert(req.company, "voucher", voucher, fire=False)
+    refs = []
+    for p in prepared:
+        p["voucher"] = {"id": voucher["id"]}
+        store.insert(req.company, "posting", p, fire=False)
+        refs.append({"id": p["id"]})
+    voucher["postings"] = refs
+    store._fire(req.company, "voucher", "create", voucher)
+    return value_response(req, "voucher", voucher, 201)
+
+
+def _voucher_defaults(req: Request, obj: dict) -> None:
+    try:
+        date.fromisoformat(obj.get("date", ""))
+    except (TypeError, ValueError):
+        raise errors.validation("date", "Ugyldig dato.")
+    obj.setdefault("description", "")
+
+
+BEHAVIOURS["voucher"] = Behaviour(required=("date",), defaults=_voucher_defaults)
+
+
+def post_attachment(req: Request) -> Response:
+    voucher = get_obj(req, "voucher", req.path_id("voucherId"))
+    ctype = req.headers.get("Content-Type", "")
+    if not ctype.startswith("multipart/form-data"):
+        raise errors.bad_request("Expected multipart/form-data with a 'file' part")
+    msg = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + req.raw_body)
+    part = next((p for p in msg.iter_parts() if p.get_param("name", header="content-disposition") == "file"), None)
+    if part is None:
+        raise errors.required("file")
+    data = part.get_payload(decode=True) or b""
+    doc = {"fileName": part.get_filename() or "attachment", "size": len(data),
+           "mimeType": part.get_content_type(), "_bytes": data}
+    req.app.store.insert(req.company, "document", doc, fire=False)
+    req.app.store.update(req.company, "voucher", voucher, {"attachment": {"id": doc["id"]}})
+    return value_response(req, "voucher", voucher)
+
+
+# --- purchase orders ---------------------------------------------------------------------------
+def _po_defaults(req: Request, obj: dict) -> None:
+    if not obj.get("number"):
+        obj["number"] = str(req.company.next_number("purchase_order"))
+    obj.setdefault("creationDate", req.app.clock.oslo_today().isoformat())
+    obj.setdefault("isClosed", False)
+    obj.setdefault("status", "STATUS_OPEN")
+    if not obj.get("ourContact"):
+        obj["ourContact"] = {"id": req.company.admin_employee}
+    if not obj.get("department"):
+        obj["department"] = {"id": req.company.default_department}
+
+
+BEHAVIOURS["purchase_order"] = Behaviour(required=("supplier", "deliveryDate"), defaults=_po_defaults)
+
+
+def register(router) -> None:
+    crud(router, "order", post=False, put=True, delete=True)
+    router.add("POST", "/order", post_order)
+    router.add("POST", "/order/list", _post_orders)
+    router.add("POST", "/order/orderline", post_orderline)
+    router.add("GET", "/order/orderline/{id}", lambda req: value_response(req, "orderline", get_obj(req, "orderline")))
+    router.add("PUT", "/order/{id}/:invoice", invoice_order)
+    crud(router, "invoice", post=False, put=False)
+    router.add("PUT", "/invoice/{id}/:payment", pay_invoice)
+    crud(router, "voucher", post=False, put=False)
+    router.add("POST", "/ledger/voucher", post_voucher)
+    router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)
+    crud(router, "posting", post=False, put=False)
+    crud(router, "purchase_order", put=True, delete=True)
+
+
+def _post_orders(req: Request) -> Response:
+    if not isinstance(req.body, list):
+        raise errors.bad_request("Request body must be a JSON array")
+    if len(req.body) > 100:
+        raise errors.validation("orders", "Maks 100 ordre per kall.")
+    values = []
+    for b in req.body:
+        values.append(post_order(Request(**{**req.__dict__, "body": b})).body["value"])
+    return Response(201, {"fullResultSize": len(values), "from": 0, "count": len(values),
+                          "versionDigest": "", "values": values})
