@@ -55,8 +55,11 @@ def handle(app, method: str, path: str, query: str, raw_body: bytes) -> tuple[in
 
 def company_info(app, company) -> dict:
     store = app.store
-    tokens = {t.application: t.token for t in store.employee_tokens.values()
-              if t.company_id == company.id and not t.revoked}
+    tokens: dict[str, str] = {}
+    # The first live token per application is the company's own; later ones were made by tests.
+    for t in sorted(store.employee_tokens.values(), key=lambda t: t.id):
+        if t.company_id == company.id and not t.revoked:
+            tokens.setdefault(t.application, t.token)
     return {"id": company.id, "name": company.name, "employee_tokens": tokens}
 
 
@@ -66,7 +69,9 @@ def startup_info(app) -> dict:
 
 
 def seed_demo(app) -> None:
-    datagen.create_company(app.store, "Demo AS", demo=True, applications=["GrønnJobb", "Annen app"])
+    company = datagen.create_company(app.store, "Demo AS", demo=True, applications=["GrønnJobb", "Annen app"])
+    if not hasattr(app, "demo_tokens"):
+        app.demo_tokens = company_info(app, company)["employee_tokens"]
 
 
 def _dispatch(app, method, parts, params, body):
@@ -217,9 +222,7 @@ def reset(app) -> None:
     store = app.store
     with store.lock:
         old_consumers = dict(store.consumer_tokens)
-        demo = [t for t in store.employee_tokens.values() if store.companies.get(t.company_id)
-                and store.companies[t.company_id].name == "Demo AS" and t.company_id == min(store.companies)]
-        had_demo = any(c.name == "Demo AS" for c in store.companies.values())
+        had_demo = hasattr(app, "demo_tokens")
         store.clear()
         store.consumer_tokens.update(old_consumers)
         if had_demo:
@@ -228,12 +231,11 @@ def reset(app) -> None:
             # Re-issue the original token strings instead of the freshly generated ones.
             for tok in list(store.employee_tokens.values()):
                 del store.employee_tokens[tok.token]
-            for old in demo:
-                if not old.revoked:
-                    t = store.make_employee_token(company, old.application, None)
-                    del store.employee_tokens[t.token]
-                    t.token = old.token
-                    store.employee_tokens[t.token] = t
+            for application, token in app.demo_tokens.items():
+                t = store.make_employee_token(company, application, None)
+                del store.employee_tokens[t.token]
+                t.token = token
+                store.employee_tokens[t.token] = t
     app.faults.clear()
     app.limiter.configure()
     app.clock.reset()
