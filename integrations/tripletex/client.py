@@ -123,7 +123,9 @@ class TripletexClient(
 
     def create_session(self) -> SessionToken:
         """Make a fresh session token now. Refusals (wrong application, revoked token) raise `TokenRejected`."""
-        expiration = expiration_date_for(self._now(), valid_days=self._session_valid_days)
+        expiration = expiration_date_for(
+            self._now(), valid_days=self._session_valid_days, renew_margin=self._session_renew_margin
+        )
         params = {
             "consumerToken": self._credentials.consumer_token,
             "employeeToken": self._credentials.employee_token,

@@ -14,11 +14,19 @@ from zoneinfo import ZoneInfo
 OSLO = ZoneInfo("Europe/Oslo")
 
 
-def expiration_date_for(now: dt.datetime, *, valid_days: int) -> dt.date:
-    """The `expirationDate` to ask for: Oslo's calendar date, since a UTC date is a day behind late at night."""
+def expiration_date_for(
+    now: dt.datetime, *, valid_days: int, renew_margin: dt.timedelta = dt.timedelta(0)
+) -> dt.date:
+    """The `expirationDate` to ask for: Oslo's calendar date, since a UTC date is a day behind late at night.
+
+    Counted from `now + renew_margin`: a session made just before midnight must not already be inside
+    its own renewal margin, or every call would make a new one.
+    """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return now.astimezone(OSLO).date() + dt.timedelta(days=valid_days)
+    if valid_days < 1:
+        raise ValueError("valid_days must be at least 1")
+    return (now + max(renew_margin, dt.timedelta(0))).astimezone(OSLO).date() + dt.timedelta(days=valid_days)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,13 @@ def test_session_expiration_date_is_computed_in_oslo_not_utc():
     assert expiration_date_for(late_utc, valid_days=1) == dt.date(2026, 4, 2)
 
 
+def test_a_session_made_inside_the_renewal_margin_is_not_born_needing_renewal():
+    margin = dt.timedelta(minutes=30)
+    just_before_midnight = dt.datetime(2026, 5, 9, 23, 50, tzinfo=OSLO)
+    date = expiration_date_for(just_before_midnight, valid_days=1, renew_margin=margin)
+    assert not SessionToken(token="t", expiration_date=date).needs_renewal(just_before_midnight, margin=margin)
+
+
 def test_session_is_renewed_before_midnight_oslo_of_its_expiration_date():
     session = SessionToken(token="secret", expiration_date=dt.date(2026, 5, 10))
     margin = dt.timedelta(minutes=30)
