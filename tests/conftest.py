@@ -15,10 +15,7 @@ from .factories import (
     WageTypeFactory,
 )
 
-import importlib.util
-
-# The fake Tripletex fixtures, once they exist.
-pytest_plugins = ["tests.fixtures.fake_tripletex"] if importlib.util.find_spec("tests.fixtures.fake_tripletex") else []
+pytest_plugins = ["tests.fixtures.fake_tripletex"]
 
 PASSWORD = "pw-12345678"
 

@@ -1,0 +1,366 @@
+"""The activation wizard's state changes: check the API-nøkkel, fetch from Tripletex, choose, Ferdigstill.
+
+Nothing here writes to Tripletex, and nothing is active before `draft_finish` (seed 001).
+"""
+import datetime as dt
+import logging
+import re
+import time
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from integrations.clients import tripletex_client
+from integrations.connectors import activation
+from integrations.models import Connection, Link, SyncRecord, SyncRun
+from integrations.selectors import connection_for
+from integrations.services import connection_activate
+from integrations.tripletex import TokenRejected, Transient, TripletexError
+from tenants.models import Tenant, User
+
+from .models import Draft, Fetch, Item
+
+log = logging.getLogger(__name__)
+
+APPLICATION_NAME = "GrønnJobb"
+# Employee tokens are base64-like strings; anything else is a copy-paste accident.
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-+/=.:]{16,512}$")
+# Step 1 must answer while the admin waits: a slow Tripletex gets "try again later", not a hung page.
+CHECK_TIMEOUTS = {"connect_timeout": 5.0, "read_timeout": 15.0, "max_rate_limit_wait": 5.0}
+
+
+class WizardError(Exception):
+    """A problem to show the admin where they are, in their words. Nothing was stored."""
+
+    def __init__(self, message: str, *, code: str):
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+class OtherCompany(WizardError):
+    """The token belongs to another Tripletex company than the one this company was linked to."""
+
+
+def draft_for(*, tenant: Tenant) -> Draft | None:
+    return Draft.objects.filter(tenant=tenant).first()
+
+
+def draft_start(*, tenant: Tenant, by: User) -> Draft:
+    draft, _created = Draft.objects.get_or_create(tenant=tenant, defaults={"started_by": by})
+    return draft
+
+
+def draft_cancel(*, tenant: Tenant) -> None:
+    """Leave the wizard: the draft goes, whatever was active before stays as it was."""
+    Draft.objects.filter(tenant=tenant).delete()
+
+
+def _describe_rejection(exc: TokenRejected) -> WizardError:
+    text = f"{exc.message} {exc.developer_message or ''}".lower()
+    if "application" in text or "applikasjon" in text:
+        return WizardError(
+            _("API-nøkkelen er laget for en annen applikasjon. Lag en ny nøkkel i Tripletex med applikasjonsnavnet "
+              "«%(name)s», skrevet nøyaktig slik, med store og små bokstaver.") % {"name": APPLICATION_NAME},
+            code="wrong_application",
+        )
+    if "revoked" in text or "tilbakekalt" in text or "deaktivert" in text:
+        return WizardError(
+            _("API-nøkkelen er slettet eller deaktivert i Tripletex. Lag en ny nøkkel og lim den inn her."), code="revoked"
+        )
+    if "consumer" in text:
+        log.error("Tripletex refused our consumer token (request id %s)", exc.request_id)
+        return WizardError(
+            _("Tripletex godtar ikke integrasjonen vår akkurat nå. Dette er en feil hos oss; kontakt support."),
+            code="consumer",
+        )
+    return WizardError(
+        _("Tripletex kjenner ikke igjen denne API-nøkkelen. Sjekk at hele nøkkelen er kopiert, eller lag en ny."),
+        code="unknown_token",
+    )
+
+
+def check_token(token: str) -> dict:
+    """Ask Tripletex who the token belongs to. Returns {company_id, company_name, employee_name}."""
+    if not token:
+        raise WizardError(_("Lim inn API-nøkkelen fra Tripletex."), code="empty")
+    if not TOKEN_SHAPE.match(token):
+        raise WizardError(
+            _("Dette ser ikke ut som en API-nøkkel. Kopier hele nøkkelen fra Tripletex, uten mellomrom."), code="malformed"
+        )
+    try:
+        with tripletex_client(employee_token=token, **CHECK_TIMEOUTS) as client:
+            me = client.who_am_i(fields="companyId,employeeId,company(id,name),employee(id,firstName,lastName)")
+    except TokenRejected as exc:
+        raise _describe_rejection(exc) from None
+    except Transient:
+        raise WizardError(
+            _("Tripletex svarer ikke akkurat nå. Ingenting er lagret; prøv igjen om litt."), code="unreachable"
+        ) from None
+    except TripletexError as exc:
+        raise WizardError(
+            _("Tripletex avviste forespørselen: %(message)s (forespørsel %(id)s)")
+            % {"message": exc.message, "id": exc.request_id or "–"}, code="tripletex",
+        ) from None
+    employee = me.get("employee") or {}
+    return {
+        "company_id": int(me["companyId"]),
+        "company_name": (me.get("company") or {}).get("name", ""),
+        "employee_name": f"{employee.get('firstName', '')} {employee.get('lastName', '')}".strip(),
+    }
+
+
+def _linked_company_id(tenant: Tenant, connection: Connection | None) -> int | None:
+    if connection and connection.tripletex_company_id:
+        return connection.tripletex_company_id
+    return Link.objects.filter(tenant=tenant).values_list("tripletex_company_id", flat=True).first()
+
+
+def draft_check_token(*, tenant: Tenant, by: User, token: str, confirm_other_company: bool = False) -> Draft:
+    """Step 1. An empty token on a refresh keeps the stored one. Starts fetching all three lists."""
+    token = (token or "").strip()
+    connection = connection_for(tenant=tenant)
+    keep_stored = not token and connection is not None and connection.is_active
+    who = check_token(connection.employee_token if keep_stored else token)
+
+    linked = _linked_company_id(tenant, connection)
+    if linked and linked != who["company_id"] and not confirm_other_company:
+        raise OtherCompany(
+            _("Denne API-nøkkelen hører til Tripletex-selskapet «%(new)s», men %(tenant)s har vært koblet til et annet "
+              "Tripletex-selskap (%(old)s). Koblingene til det gamle selskapet brukes ikke for det nye. Bekreft at du vil "
+              "koble til «%(new)s».")
+            % {"new": who["company_name"], "tenant": tenant.name,
+               "old": (connection.tripletex_company_name if connection else "") or linked},
+            code="other_company",
+        )
+
+    with transaction.atomic():
+        draft = draft_start(tenant=tenant, by=by)
+        draft = Draft.objects.select_for_update().get(pk=draft.pk)
+        company_changed = draft.tripletex_company_id != who["company_id"]
+        draft.employee_token = "" if keep_stored else token
+        draft.tripletex_company_id = who["company_id"]
+        draft.tripletex_company_name = who["company_name"]
+        draft.tripletex_employee_name = who["employee_name"]
+        draft.other_company_confirmed = bool(linked and linked != who["company_id"])
+        draft.started_by = by
+        draft.save()
+        if company_changed or not draft.fetches.exists():
+            for kind in activation.KINDS:
+                fetch_start(draft=draft, kind=kind)
+    return draft
+
+
+def draft_token(draft: Draft) -> str:
+    """The token the draft fetches with: the new one, or on a refresh that keeps it, the stored one."""
+    if draft.employee_token:
+        return draft.employee_token
+    connection = connection_for(tenant=draft.tenant)
+    return connection.employee_token if connection and connection.is_active else ""
+
+
+def fetch_start(*, draft: Draft, kind: str) -> Fetch:
+    """(Re)start fetching one list. The Celery task runs after this transaction commits."""
+    from .tasks import wizard_fetch
+
+    with transaction.atomic():
+        fetch, created = Fetch.objects.get_or_create(tenant=draft.tenant, draft=draft, kind=kind)
+        if not created:
+            fetch.attempt += 1
+        fetch.status, fetch.fetched, fetch.total, fetch.error, fetch.finished_at = Fetch.Status.RUNNING, 0, None, "", None
+        fetch.save()
+        Item.objects.filter(draft=draft, kind=kind).delete()
+        fetch_id, attempt = fetch.id, fetch.attempt
+        transaction.on_commit(lambda: wizard_fetch.delay(fetch_id=fetch_id, attempt=attempt))
+    return fetch
+
+
+def fetch_run(*, fetch_id: int, attempt: int) -> None:
+    """The task body: fetch one list from Tripletex and plan every object. Safe to run twice."""
+    fetch = Fetch.objects.select_related("draft", "tenant").filter(id=fetch_id, attempt=attempt).first()
+    if fetch is None or fetch.status != Fetch.Status.RUNNING:
+        return
+    draft, tenant, kind = fetch.draft, fetch.tenant, fetch.kind
+    current = Fetch.objects.filter(id=fetch_id, attempt=attempt, status=Fetch.Status.RUNNING)
+    last_write = [0.0]
+
+    def progress(done: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - last_write[0] > 0.3 or (total is not None and done >= total):
+            current.update(fetched=done, total=total)
+            last_write[0] = now
+
+    try:
+        with tripletex_client(employee_token=draft_token(draft)) as client:
+            objects = activation.fetch(client, kind, progress)
+    except TripletexError as exc:
+        message = _("Tripletex svarer ikke akkurat nå.") if not exc.permanent else exc.message
+        current.update(status=Fetch.Status.FAILED, error=message, finished_at=timezone.now())
+        return
+
+    items = plan_items(tenant=tenant, draft=draft, kind=kind, objects=objects)
+    with transaction.atomic():
+        if not current.exists():
+            return  # restarted meanwhile; the newer attempt writes
+        Item.objects.filter(draft=draft, kind=kind).delete()
+        Item.objects.bulk_create(items, batch_size=1000)
+        current.update(status=Fetch.Status.DONE, fetched=len(objects), total=len(objects), finished_at=timezone.now())
+
+
+def plan_items(*, tenant: Tenant, draft: Draft, kind: str, objects: list[dict]) -> list[Item]:
+    """Decide for each fetched object: create, update, unchanged or skip (and why). Pure reads, no writes."""
+    today = timezone.localdate()
+    matcher = activation.Matcher(tenant, draft.tripletex_company_id, kind)
+    taken: set[int] = set()
+    items = []
+    for obj in objects:
+        data, skip = activation.normalise(kind, obj, today)
+        local_id = matcher.match(obj["id"], data)
+        if local_id in taken:
+            local_id, skip = None, skip or _("Samme nummer eller e-post som et annet objekt fra Tripletex")
+        if local_id is not None:
+            taken.add(local_id)
+        changes = matcher.changes(local_id, data) if local_id else {}
+        if skip:
+            action = Item.Action.SKIP
+        elif local_id is None:
+            action = Item.Action.CREATE
+        else:
+            action = Item.Action.UPDATE if changes else Item.Action.UNCHANGED
+        number, name = activation.display(kind, data)
+        items.append(Item(
+            tenant=tenant, draft=draft, kind=kind, tripletex_id=obj["id"], tripletex_version=obj.get("version"),
+            number=number, name=name[:300], data=data, action=action, skip_reason=skip, changes=changes,
+            local_id=local_id,
+            # A refresh pre-selects what was chosen before: everything already linked.
+            selected=action != Item.Action.SKIP and obj["id"] in matcher.by_link,
+            search=f"{number} {name} {data.get('email', '')}".lower()[:400],
+        ))
+    return items
+
+
+def items_matching(*, draft: Draft, kind: str, q: str = "", show: str = "") -> QuerySet[Item]:
+    items = Item.objects.filter(draft=draft, kind=kind)
+    if q:
+        items = items.filter(search__contains=q.lower().strip())
+    if show == "selected":
+        items = items.filter(selected=True)
+    elif show in Item.Action.values:
+        items = items.filter(action=show)
+    return items
+
+
+def items_select(*, draft: Draft, kind: str, selected: bool, ids: list[int] | None = None, q: str = "", show: str = "") -> int:
+    """Choose (or un-choose) the given items, or every item the current search shows. Skipped ones stay out."""
+    items = items_matching(draft=draft, kind=kind, q=q, show=show).exclude(action=Item.Action.SKIP)
+    if ids is not None:
+        items = items.filter(id__in=ids)
+    return items.update(selected=selected)
+
+
+def fetches_done(draft: Draft) -> bool:
+    return draft.fetches.filter(status=Fetch.Status.DONE).count() == len(activation.KINDS)
+
+
+class AlreadyFinished(WizardError):
+    pass
+
+
+def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
+    """Ferdigstill: apply every choice in one transaction, link, store the token, activate. Seed 001: this
+    must be pressed even when nothing is chosen, and until it is nothing is active."""
+    with transaction.atomic():
+        draft = Draft.objects.select_for_update().filter(tenant=tenant, id=draft_id).first()
+        if draft is None:
+            raise AlreadyFinished(_("Aktiveringen er allerede fullført (kanskje i en annen fane)."), code="finished")
+        if not draft.token_checked:
+            raise WizardError(_("Lim inn og kontroller API-nøkkelen først."), code="no_token")
+        if not fetches_done(draft):
+            raise WizardError(_("Vent til prosjekter, lønnsarter og ansatte er hentet fra Tripletex."), code="fetching")
+        connection = connection_for(tenant=tenant)
+        refresh = connection is not None and connection.is_active
+        run = SyncRun.objects.create(
+            tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
+        )
+        summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
+        run.summary = summary
+        run.status = SyncRun.Status.SUCCEEDED
+        run.finished_at = timezone.now()
+        run.save()
+        connection_activate(
+            tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
+            company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
+        )
+        draft.delete()
+    return run
+
+
+def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
+    """Create, update and link one kind with a fixed number of queries, whatever the number of rows."""
+    model = activation.MODELS[kind]
+    company_id = draft.tripletex_company_id
+    link_kind = activation.LINK_KINDS[kind]
+    items = list(Item.objects.filter(draft=draft, kind=kind))
+    chosen = [i for i in items if i.selected and i.action != Item.Action.SKIP]
+
+    to_create = [i for i in chosen if i.action == Item.Action.CREATE]
+    new_rows = [model(tenant=tenant, **_model_values(kind, i.data)) for i in to_create]
+    model.objects.bulk_create(new_rows, batch_size=500)
+    for item, row in zip(to_create, new_rows):
+        item.local_id = row.id
+
+    to_update = [i for i in chosen if i.action == Item.Action.UPDATE]
+    if to_update:
+        rows = model.objects.filter(tenant=tenant).in_bulk([i.local_id for i in to_update])
+        for item in to_update:
+            for field, value in _model_values(kind, item.data).items():
+                setattr(rows[item.local_id], field, value)
+        model.objects.bulk_update(list(rows.values()), activation.FIELD_NAMES[kind] + ["updated_at"], batch_size=500)
+
+    # Links: replace whatever pointed at these local rows or these Tripletex objects, in bulk.
+    Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind).filter(
+        Q(local_id__in=[i.local_id for i in chosen]) | Q(tripletex_id__in=[i.tripletex_id for i in chosen])
+    ).delete()
+    Link.objects.bulk_create([
+        Link(tenant=tenant, tripletex_company_id=company_id, kind=link_kind, local_id=i.local_id,
+             tripletex_id=i.tripletex_id, tripletex_version=i.tripletex_version)
+        for i in chosen
+    ], batch_size=1000)
+
+    # Objects linked before that Tripletex no longer has are flagged, not deleted: hours may hang on them.
+    fetched_ids = [i.tripletex_id for i in items]
+    links = Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind)
+    missing = links.exclude(tripletex_id__in=fetched_ids)
+    missing_count = missing.filter(missing_since__isnull=True).update(missing_since=timezone.now())
+    links.filter(tripletex_id__in=fetched_ids, missing_since__isnull=False).update(missing_since=None)
+
+    records = []
+    for i in items:
+        if i.action == Item.Action.SKIP:
+            action, rule = SyncRecord.Action.SKIPPED, i.skip_reason
+        elif not i.selected:
+            action, rule = SyncRecord.Action.SKIPPED, _("Ikke valgt")
+        else:
+            action = {Item.Action.CREATE: SyncRecord.Action.CREATED, Item.Action.UPDATE: SyncRecord.Action.UPDATED}.get(
+                i.action, SyncRecord.Action.LINKED)
+            rule = ", ".join(i.changes) if i.action == Item.Action.UPDATE else ""
+        records.append(SyncRecord(
+            tenant=tenant, run=run, object_kind=kind, local_id=i.local_id, tripletex_id=i.tripletex_id,
+            label=f"{i.number} {i.name}".strip()[:300], action=action, rule=str(rule)[:300],
+        ))
+    SyncRecord.objects.bulk_create(records, batch_size=1000)
+    counts = {a: 0 for a in ("created", "updated", "linked", "skipped")}
+    for r in records:
+        counts[r.action] += 1
+    counts["missing"] = missing_count
+    return counts
+
+
+def _model_values(kind: str, data: dict) -> dict:
+    values = {f: data[f] for f in activation.FIELD_NAMES[kind]}
+    for f in ("start_date", "end_date"):
+        if values.get(f):
+            values[f] = dt.date.fromisoformat(values[f])
+    return values

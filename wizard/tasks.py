@@ -1,0 +1,16 @@
+"""Thin Celery tasks for the wizard: ids in, the tenant's scope entered, a service does the work."""
+from celery import shared_task
+from django_scopes import scope, scopes_disabled
+
+from . import services
+from .models import Fetch
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def wizard_fetch(*, fetch_id: int, attempt: int) -> None:
+    with scopes_disabled():
+        tenant_id = Fetch.objects.filter(id=fetch_id).values_list("tenant_id", flat=True).first()
+    if tenant_id is None:
+        return
+    with scope(tenant=tenant_id):
+        services.fetch_run(fetch_id=fetch_id, attempt=attempt)
