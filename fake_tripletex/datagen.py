@@ -12,6 +12,13 @@ FIRST = ["Ola", "Kari", "Per", "Ingrid", "Lars", "Anne", "Nils", "Marit", "Knut"
          "Arne", "Liv", "Erik", "Hilde", "Bjørn", "Tone", "Hans", "Randi", "Ole", "Astrid", "Magnus", "Sigrid",
          "Håkon", "Åse", "Øystein", "Ragnhild", "Sindre", "Nora", "Eirik", "Thea", "Jørgen", "Ida", "Vegard",
          "Maja", "Torstein", "Emilie", "Geir", "Synnøve"]
+# The demo company's first employees are the people of the GrønnJobb demo (`seed_demo`), so the
+# wizard finds them by e-mail and their approved hours can go to Tripletex.
+DEMO_PEOPLE = [
+    ("Ingrid", "Solberg", "admin@demo.no"), ("Ola", "Nordmann", "leder@demo.no"), ("Kari", "Hansen", "kari@demo.no"),
+    ("Per", "Johansen", "per@demo.no"), ("Nora", "Berg", "nora@demo.no"), ("Emil", "Larsen", "emil@demo.no"),
+    ("Sara", "Eriksen", "sara@demo.no"),
+]
 LAST = ["Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen", "Jensen",
         "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen", "Johannessen", "Andreassen",
         "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Lund", "Sørensen", "Bakken", "Solberg", "Strand",
@@ -145,6 +152,8 @@ def _employees(store: Store, company: Company, n: int, depts, demo: bool) -> lis
     for i in range(n):
         first = FIRST[i % len(FIRST)]
         last = LAST[(i * 7 + i // len(FIRST)) % len(LAST)]
+        if demo and i < len(DEMO_PEOPLE):
+            first, last = DEMO_PEOPLE[i][:2]
         emp = {"firstName": first, "userType": "STANDARD" if i else "EXTENDED", "isContact": False,
                "department": {"id": depts[i % len(depts)]["id"]}, "companyId": company.id,
                "dateOfBirth": f"{1965 + i % 35}-{1 + i % 12:02d}-{1 + i % 28:02d}",
@@ -155,6 +164,8 @@ def _employees(store: Store, company: Company, n: int, depts, demo: bool) -> lis
         if not (demo and i % 7 == 6):
             emp["employeeNumber"] = str(1000 + i)
         emp["email"] = f"{_slug(first)}.{_slug(emp.get('lastName', 'ansatt'))}{i}@{_slug(company.name) or 'firma'}.no"
+        if demo and i < len(DEMO_PEOPLE):
+            emp["email"] = DEMO_PEOPLE[i][2]
         emp["displayName"] = " ".join(x for x in (first, emp.get("lastName")) if x)
         ins("employee", emp)
         employment = {"employee": {"id": emp["id"]}, "startDate": f"{2010 + i % 12}-{1 + i % 12:02d}-01",

@@ -315,8 +315,9 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     if to_update:
         rows = model.objects.filter(tenant=tenant).in_bulk([i.local_id for i in to_update])
         for item in to_update:
-            for field, value in _model_values(kind, item.data).items():
-                setattr(rows[item.local_id], field, value)
+            values = _model_values(kind, item.data)
+            for field in item.changes:
+                setattr(rows[item.local_id], field, values[field])
         model.objects.bulk_update(list(rows.values()), activation.FIELD_NAMES[kind] + ["updated_at"], batch_size=500)
 
     # Links: replace whatever pointed at these local rows or these Tripletex objects, in bulk.

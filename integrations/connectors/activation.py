@@ -132,9 +132,11 @@ class Matcher:
         return None
 
     def changes(self, local_id: int, data: dict) -> dict:
+        """Fields Tripletex would change. An empty value in Tripletex never blanks one we have."""
         row = self.rows[local_id]
         return {
-            f: [_plain(row[f]), _plain(data[f])] for f in FIELD_NAMES[self.kind] if _plain(row[f]) != _plain(data[f])
+            f: [_plain(row[f]), _plain(data[f])] for f in FIELD_NAMES[self.kind]
+            if _plain(row[f]) != _plain(data[f]) and data[f] not in ("", None)
         }
 
 

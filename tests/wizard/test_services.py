@@ -284,3 +284,15 @@ def test_only_a_tenant_admin_can_open_the_wizard(world, hr_a):
     for url in (reverse("wizard:start"), reverse("wizard:step", args=["api-nokkel"]), reverse("wizard:remove")):
         assert client.get(url).status_code == 403
     assert "Koble til Tripletex" not in client.get(reverse("hr:timesheet")).content.decode()
+
+
+def test_an_empty_field_in_tripletex_does_not_blank_ours(world, tx, django_capture_on_commit_callbacks):
+    # Sara has no employee number in the demo Tripletex company, but has one here.
+    Employee.objects.create(tenant=world.a, first_name="Sara", last_name="E.", email="sara@demo.no", employee_number="1006")
+    draft = check(world, tx.demo["employee_tokens"]["GrønnJobb"], django_capture_on_commit_callbacks)
+    sara = Item.objects.get(draft=draft, kind="employee", data__email="sara@demo.no")
+    assert sara.action == "update" and set(sara.changes) == {"last_name"}
+    select_all(draft)
+    finish(world, django_capture_on_commit_callbacks)
+    assert Employee.objects.get(tenant=world.a, email="sara@demo.no").employee_number == "1006"
+    assert Employee.objects.get(tenant=world.a, email="sara@demo.no").last_name == "Eriksen"

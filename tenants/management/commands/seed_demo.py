@@ -17,15 +17,20 @@ ADMIN_EMAIL = "admin@demo.no"
 
 PEOPLE = [
     # e-mail, first name, last name, employee number, role
-    ("admin@demo.no", "Ingrid", "Solberg", "1", Membership.Role.ADMIN),
-    ("leder@demo.no", "Ola", "Nordmann", "2", Membership.Role.MANAGER),
-    ("kari@demo.no", "Kari", "Hansen", "3", Membership.Role.EMPLOYEE),
-    ("per@demo.no", "Per", "Johansen", "4", Membership.Role.EMPLOYEE),
-    ("nora@demo.no", "Nora", "Berg", "5", Membership.Role.EMPLOYEE),
-    ("emil@demo.no", "Emil", "Larsen", "6", Membership.Role.EMPLOYEE),
-    ("sara@demo.no", "Sara", "Eriksen", "7", Membership.Role.EMPLOYEE),
+    ("admin@demo.no", "Ingrid", "Solberg", "1000", Membership.Role.ADMIN),
+    ("leder@demo.no", "Ola", "Nordmann", "1001", Membership.Role.MANAGER),
+    ("kari@demo.no", "Kari", "Hansen", "1002", Membership.Role.EMPLOYEE),
+    ("per@demo.no", "Per", "Johansen", "1003", Membership.Role.EMPLOYEE),
+    ("nora@demo.no", "Nora", "Berg", "1004", Membership.Role.EMPLOYEE),
+    ("emil@demo.no", "Emil", "Larsen", "1005", Membership.Role.EMPLOYEE),
+    ("sara@demo.no", "Sara", "Eriksen", "1006", Membership.Role.EMPLOYEE),
 ]
-PROJECTS = [("1001", "Nettbutikk for Fjordkaffe"), ("1002", "Ombygging kontor Bergen"), ("9000", "Intern tid")]
+# The same projects as the fake Tripletex's Demo AS (1001 alike, 1002 with another start date), and
+# one internal project that exists only here, so the wizard shows "uendret", "oppdateres" and "opprettes".
+PROJECTS = [
+    ("1001", "Rehabilitering Storgata 12", dt.date(2023, 1, 1)), ("1002", "Nybygg Bryggen", dt.date(2026, 1, 1)),
+    ("9000", "Intern tid", dt.date(2026, 1, 1)),
+]
 ACTIVITIES = [("10", "Utvikling", Decimal("1150")), ("20", "Prosjektledelse", Decimal("1350")), ("30", "Administrasjon", None)]
 WAGE_TYPES = [("2002", "Overtid 50 %"), ("2005", "Overtid 100 %")]
 
@@ -54,10 +59,10 @@ class Command(BaseCommand):
             projects = [
                 Project.objects.get_or_create(
                     tenant=tenant, number=number,
-                    defaults={"name": name, "start_date": dt.date(2026, 1, 1), "is_internal": number == "9000",
+                    defaults={"name": name, "start_date": start, "is_internal": number == "9000",
                               "customer": None if number == "9000" else customer},
                 )[0]
-                for number, name in PROJECTS
+                for number, name, start in PROJECTS
             ]
             activities = [
                 Activity.objects.get_or_create(tenant=tenant, number=n, defaults={"name": name, "hourly_rate": rate})[0]
