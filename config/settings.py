@@ -158,7 +158,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
+    "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+}
 CELERY_TIMEZONE = TIME_ZONE
 
 # Tripletex

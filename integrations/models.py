@@ -138,3 +138,101 @@ class ConnectionEvent(TenantOwned):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+
+
+class HourSlot(TenantOwned):
+    """One object in Tripletex that approved hours are summed into.
+
+    Tripletex allows one timesheet entry per employee, date, activity and project, and one wage-type
+    count per employee, date and wage type; our entries are finer than that, so each slot holds the
+    sum of every approved entry with its key. Keys are our own ids (0 where a part does not apply),
+    so a slot exists before the company is connected; the Tripletex side is valid only for
+    `tripletex_company_id`.
+    """
+
+    class Kind(models.TextChoices):
+        ENTRY = "entry", _("Timeføring")
+        WAGE = "wage", _("Timer per lønnsart")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    employee_id = models.BigIntegerField()
+    date = models.DateField()
+    project_id = models.BigIntegerField(default=0)
+    activity_id = models.BigIntegerField(default=0)
+    wage_type_id = models.BigIntegerField(default=0)
+    tripletex_company_id = models.BigIntegerField(null=True, blank=True)
+    tripletex_id = models.BigIntegerField(null=True, blank=True)
+    tripletex_version = models.IntegerField(null=True, blank=True)
+    # What Tripletex holds, as last written or read back: a write is skipped when nothing differs.
+    hours = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    # Set before every create is sent and cleared when its answer is stored: a slot left in doubt
+    # (timeout, dropped connection, killed worker) is looked up in Tripletex before it is sent again.
+    in_doubt = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "employee_id", "date", "project_id", "activity_id", "wage_type_id"],
+                name="hour_slot_key_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.employee_id} {self.date} → {self.tripletex_id}"
+
+
+class HourTransfer(TenantOwned):
+    """The outbox: what one approved (or since unapproved) time entry asks of Tripletex.
+
+    Written in the approving transaction; a worker claims rows with a conditional update
+    (PENDING → SENDING) and proceeds only with the rows it got.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        HELD = "held", _("Holdt")
+        FAILED = "failed", _("Feilet")
+        LOCKED = "locked", _("Låst i Tripletex")
+        REMOVED = "removed", _("Fjernet fra Tripletex")
+
+    class Action(models.TextChoices):
+        UPSERT = "upsert", _("Send")
+        DELETE = "delete", _("Fjern")
+
+    entry = models.ForeignKey(
+        "hr.TimeEntry", null=True, blank=True, on_delete=models.SET_NULL, related_name="transfers"
+    )
+    # Kept when the entry itself is deleted, so its hours can still be taken back from Tripletex.
+    local_entry_id = models.BigIntegerField()
+    slot = models.ForeignKey(HourSlot, on_delete=models.PROTECT, related_name="transfers")
+    wage_slot = models.ForeignKey(
+        HourSlot, null=True, blank=True, on_delete=models.PROTECT, related_name="wage_transfers"
+    )
+    hours = models.DecimalField(max_digits=4, decimal_places=2)
+    comment = models.CharField(max_length=500, blank=True)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.UPSERT)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    # Why it is held or failed, in the admin's words, and Tripletex's own message and request id.
+    reason = models.CharField(max_length=300, blank=True)
+    message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    export_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["tenant", "state", "next_attempt_at"]),
+            models.Index(fields=["state", "claimed_at"]),
+            models.Index(fields=["tenant", "local_entry_id"]),
+        ]
+
+    def __str__(self):
+        return f"{self.local_entry_id} {self.action} {self.state}"
