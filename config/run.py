@@ -51,6 +51,15 @@ def main() -> int:
 
     procs: list[subprocess.Popen] = []
     env = dict(os.environ)
+    interrupted = []
+
+    def on_signal(signum, frame):
+        # Ctrl-C reaches every process in the group at once; note it so their exits are not "unexpected".
+        interrupted.append(signum)
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         info = start_fake(procs)
         env["TRIPLETEX_BASE_URL"] = info["base_url"]
@@ -77,7 +86,9 @@ def main() -> int:
             flush=True,
         )
         while all(p.poll() is None for p in procs):
-            time.sleep(0.5)
+            time.sleep(0.3)
+        if interrupted:
+            return 0
         print("A process stopped unexpectedly; stopping the rest.", flush=True)
         return 1
     except KeyboardInterrupt:

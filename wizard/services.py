@@ -17,7 +17,7 @@ from integrations.connectors import activation
 from integrations.models import Connection, Link, SyncRecord, SyncRun
 from integrations.selectors import connection_for
 from integrations.services import connection_activate
-from integrations.tripletex import TokenRejected, Transient, TripletexError
+from integrations.tripletex import RetryPolicy, TokenRejected, Transient, TripletexError
 from tenants.models import Tenant, User
 
 from .models import Draft, Fetch, Item
@@ -28,7 +28,12 @@ APPLICATION_NAME = "GrønnJobb"
 # Employee tokens are base64-like strings; anything else is a copy-paste accident.
 TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-+/=.:]{16,512}$")
 # Step 1 must answer while the admin waits: a slow Tripletex gets "try again later", not a hung page.
-CHECK_TIMEOUTS = {"connect_timeout": 5.0, "read_timeout": 15.0, "max_rate_limit_wait": 5.0}
+# The check makes two calls (session, whoAmI), each tried at most twice: worst case 2 × (2 × 6 s + 0.5 s)
+# = 25 s, inside gunicorn's 30 s worker timeout (the client's default four attempts made it over a minute).
+CHECK_TIMEOUTS = {
+    "connect_timeout": 3.0, "read_timeout": 6.0, "max_rate_limit_wait": 5.0,
+    "retry": RetryPolicy(attempts=2, base=0.5, cap=0.5),
+}
 
 
 class WizardError(Exception):
@@ -234,8 +239,8 @@ def plan_items(*, tenant: Tenant, draft: Draft, kind: str, objects: list[dict]) 
             tenant=tenant, draft=draft, kind=kind, tripletex_id=obj["id"], tripletex_version=obj.get("version"),
             number=number, name=name[:300], data=data, action=action, skip_reason=skip, changes=changes,
             local_id=local_id,
-            # A refresh pre-selects what was chosen before: everything already linked.
-            selected=action != Item.Action.SKIP and obj["id"] in matcher.by_link,
+            # What already exists here is pre-selected: on a refresh that is everything chosen before.
+            selected=action != Item.Action.SKIP and local_id is not None,
             search=f"{number} {name} {data.get('email', '')}".lower()[:400],
         ))
     return items

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
@@ -95,6 +96,8 @@ def _list_step(request, draft, current):
         return redirect(f"{_step_url(current)}?{request.GET.urlencode()}")
     fetch = Fetch.objects.filter(draft=draft, kind=kind).first()
     if request.htmx and request.GET.get("poll"):
+        if fetch is None or fetch.status == Fetch.Status.DONE:
+            return HttpResponseClientRefresh()  # the list is ready: show the whole step again
         return render(request, "wizard/_fetch_progress.html", {"fetch": fetch, "step": current})
     return render(request, "wizard/step_list.html", _context(request, draft, current, fetch=fetch, **_list_data(request, draft, kind)))
 

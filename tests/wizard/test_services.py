@@ -296,3 +296,10 @@ def test_an_empty_field_in_tripletex_does_not_blank_ours(world, tx, django_captu
     finish(world, django_capture_on_commit_callbacks)
     assert Employee.objects.get(tenant=world.a, email="sara@demo.no").employee_number == "1006"
     assert Employee.objects.get(tenant=world.a, email="sara@demo.no").last_name == "Eriksen"
+
+
+def test_objects_that_already_exist_here_are_preselected_and_new_ones_are_not(world, tx, django_capture_on_commit_callbacks):
+    Employee.objects.create(tenant=world.a, first_name="Kari", last_name="Hansen", email="kari@demo.no")
+    draft = check(world, tx.demo["employee_tokens"]["GrønnJobb"], django_capture_on_commit_callbacks)
+    selected = Item.objects.filter(draft=draft, selected=True)
+    assert list(selected.values_list("data__email", flat=True)) == ["kari@demo.no"]
