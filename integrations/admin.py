@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from tenants.admin import TenantScopedAdmin
 
-from .models import Connection, Link, SyncRecord, SyncRun
+from .models import Connection, ConnectionEvent, Link, SyncRecord, SyncRun
 
 
 @admin.register(Connection)
@@ -29,3 +29,9 @@ class SyncRunAdmin(TenantScopedAdmin):
 class SyncRecordAdmin(TenantScopedAdmin):
     list_display = ("run", "object_kind", "label", "action", "rule")
     list_filter = ("action", "object_kind")
+
+
+@admin.register(ConnectionEvent)
+class ConnectionEventAdmin(TenantScopedAdmin):
+    list_display = ("created_at", "action", "by", "tripletex_company_name")
+    list_filter = ("action",)
