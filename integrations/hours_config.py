@@ -18,6 +18,8 @@ DEFAULTS = {
     "HOURS_BATCHES_PER_TASK": 5,
     # Failed sends of a row before it stops at "feilet" for the admin to retry by hand.
     "HOURS_MAX_ATTEMPTS": 8,
+    # First wait after a failed send, doubled per attempt up to 30 minutes.
+    "HOURS_RETRY_BACKOFF": 10.0,
     # A claim older than this belongs to a worker that died; the sweep puts its rows back.
     # Longer than any honest batch: read timeout (30 s) times the splits of one refused batch.
     "HOURS_CLAIM_TIMEOUT": 300,
@@ -27,7 +29,7 @@ DEFAULTS = {
     # Celery queue for the hours tasks (None: the default queue).
     "HOURS_QUEUE": None,
 }
-CASTS = {"HOURS_RATE_LIMIT_WAIT": float, "HOURS_QUEUE": str}
+CASTS = {"HOURS_RATE_LIMIT_WAIT": float, "HOURS_RETRY_BACKOFF": float, "HOURS_QUEUE": str}
 
 
 def conf(name: str):

@@ -200,6 +200,7 @@ def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> Pus
             if run is None and _has_due(tenant):
                 run = SyncRun.objects.create(tenant=tenant, kind=SyncRun.Kind.HOURS)
             if run is None:
+                outcome.retry_after = _next_due_in(tenant)
                 return outcome
             try:
                 n = _push_batch(tenant=tenant, connection=connection, client=client, run=run)
@@ -207,6 +208,7 @@ def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> Pus
                 outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
                 return outcome
             if n == 0:
+                outcome.retry_after = _next_due_in(tenant)
                 return outcome
             outcome.batches += 1
             outcome.rows += n
@@ -802,7 +804,8 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
                 else:
                     row.state, row.reason = State.PENDING, ""
                     # Backoff so a sick Tripletex is not hammered: 10 s, 20 s, 40 s … capped at 30 min.
-                    row.next_attempt_at = now + dt.timedelta(seconds=min(1800, 10 * 2 ** (row.attempts - 1)))
+                    wait = min(1800.0, conf("HOURS_RETRY_BACKOFF") * 2 ** (row.attempts - 1))
+                    row.next_attempt_at = now + dt.timedelta(seconds=wait)
                     action = None
             changed.append(row)
             if action is not None:
@@ -856,6 +859,17 @@ def _finish_run(run: SyncRun) -> None:
 
 
 # Small pieces.
+
+
+def _next_due_in(tenant: Tenant) -> float | None:
+    """Seconds until the earliest row waiting out a backoff is due; the sweep is the net beyond a minute."""
+    first = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING, next_attempt_at__isnull=False).aggregate(
+        first=Min("next_attempt_at")
+    )["first"]
+    if first is None:
+        return None
+    wait = (first - timezone.now()).total_seconds()
+    return max(0.5, wait) if wait < 60 else None
 
 
 def _has_due(tenant: Tenant) -> bool:

@@ -144,5 +144,21 @@ def push_all(tenant, *, rounds: int = 50) -> None:
     with scope(tenant=tenant):
         for _ in range(rounds):
             outcome = hours_services.hours_push_pending(tenant=tenant)
-            if not outcome.more and outcome.retry_after is None:
+            if not outcome.more and not outcome.batches:
                 return
+
+
+@pytest.fixture
+def workers(transactional_db, tripletex_settings, tmp_path, settings):
+    """Start real workers with `workers.start()`; all are stopped before the test database is flushed."""
+    from .workers import Workers
+
+    settings.HOURS_CLAIM_TIMEOUT = 3
+    settings.HOURS_RETRY_BACKOFF = 0.3
+    settings.HOURS_RATE_LIMIT_WAIT = 0.5
+    w = Workers(tmp_path, {"HOURS_CLAIM_TIMEOUT": "3", "HOURS_RETRY_BACKOFF": "0.3", "HOURS_RATE_LIMIT_WAIT": "0.5"})
+    settings.HOURS_QUEUE = w.queue
+    try:
+        yield w
+    finally:
+        w.stop_all()
