@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from integrations.hours_selectors import with_transfer_state
 from tenants.decorators import APPROVERS, tenant_required
 
 from . import selectors, services
@@ -51,9 +52,9 @@ def timesheet(request):
         except ValidationError as exc:
             formset._non_form_errors = formset.error_class(exc.messages)
 
-    fixed_entries = TimeEntry.objects.filter(
+    fixed_entries = with_transfer_state(TimeEntry.objects.filter(
         tenant=request.tenant, employee=employee, date__gte=start, date__lt=start + dt.timedelta(days=7)
-    ).exclude(status__in=services.EDITABLE).select_related("project", "activity")
+    ).exclude(status__in=services.EDITABLE).select_related("project", "activity"))
     return render(request, "hr/timesheet.html", {
         "employee": employee, "formset": formset, "days": selectors.week_days(start), "day_fields": DAY_FIELDS,
         "week": week, "prev_week": selectors.iso_week(start - dt.timedelta(days=7)),
@@ -69,10 +70,10 @@ def approvals(request):
     form.is_valid()
     data = form.cleaned_data
     start = selectors.parse_iso_week(data.get("week"), default=timezone.localdate()) if data.get("week") else None
-    entries = selectors.approval_entries(
+    entries = with_transfer_state(selectors.approval_entries(
         tenant=request.tenant, start=start, employee_id=data.get("employee"), project_id=data.get("project"),
         status=data.get("status"),
-    )
+    ))
     return render(request, "hr/approvals.html", {
         "form": form, "entries": entries[:500], "total": entries.count(),
         "employees": Employee.objects.filter(tenant=request.tenant),

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from tenants.admin import TenantScopedAdmin
 
-from .models import Connection, ConnectionEvent, Link, SyncRecord, SyncRun
+from .models import Connection, ConnectionEvent, HourSlot, HourTransfer, Link, SyncRecord, SyncRun
 
 
 @admin.register(Connection)
@@ -35,3 +35,17 @@ class SyncRecordAdmin(TenantScopedAdmin):
 class ConnectionEventAdmin(TenantScopedAdmin):
     list_display = ("created_at", "action", "by", "tripletex_company_name")
     list_filter = ("action",)
+
+
+@admin.register(HourTransfer)
+class HourTransferAdmin(TenantScopedAdmin):
+    list_display = ("local_entry_id", "action", "state", "reason", "attempts", "sent_at", "updated_at")
+    list_filter = ("state", "action")
+    readonly_fields = ("claimed_by", "claimed_at")
+
+
+@admin.register(HourSlot)
+class HourSlotAdmin(TenantScopedAdmin):
+    list_display = ("kind", "employee_id", "date", "project_id", "activity_id", "wage_type_id", "tripletex_id",
+                    "hours", "in_doubt")
+    list_filter = ("kind", "in_doubt")
