@@ -88,6 +88,8 @@ class Item(TenantOwned):
 
     class Meta:
         ordering = ["kind", "number", "name", "id"]
+        constraints = [models.UniqueConstraint(fields=["draft", "kind", "tripletex_id"], name="wizard_item_unique")]
+        indexes = [models.Index(fields=["draft", "kind", "selected"])]
 
     def change_list(self) -> list[tuple[str, object, object]]:
         """(our field's label, ours, Tripletex's) for each field an update changes."""
@@ -95,5 +97,3 @@ class Item(TenantOwned):
 
         meta = MODELS[self.kind]._meta
         return [(meta.get_field(f).verbose_name, old, new) for f, (old, new) in self.changes.items()]
-        constraints = [models.UniqueConstraint(fields=["draft", "kind", "tripletex_id"], name="wizard_item_unique")]
-        indexes = [models.Index(fields=["draft", "kind", "selected"])]
