@@ -303,7 +303,7 @@ def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
 
 
 def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
-    """Create, update and link one kind with a fixed number of queries, whatever the number of rows."""
+    """Create, update and link one kind in batched statements: the queries grow with batches, never per row."""
     model = activation.MODELS[kind]
     company_id = draft.tripletex_company_id
     link_kind = activation.LINK_KINDS[kind]
