@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db import connection as db
 from django.db.models import F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -764,10 +765,22 @@ def _message(exc: TripletexError) -> str:
 def _save_slots(batch: Batch, rows: list[HourTransfer]) -> None:
     slots = {r.slot_id: r.slot for r in rows}
     slots.update({r.wage_slot_id: r.wage_slot for r in rows if r.wage_slot_id})
-    HourSlot.objects.bulk_update(
-        list(slots.values()),
-        ["tripletex_company_id", "tripletex_id", "tripletex_version", "hours", "comment", "in_doubt", "updated_at"],
-    )
+    if not slots:
+        return
+    # One prepared statement run per slot (executemany): bulk_update's CASE per field costs more time to
+    # build than the whole Tripletex call for a batch of 200, and every slot's values differ.
+    fields = ["tripletex_company_id", "tripletex_id", "tripletex_version", "hours", "comment", "in_doubt",
+              "updated_at"]
+    meta = HourSlot._meta
+    columns = ", ".join(f"{db.ops.quote_name(meta.get_field(f).column)} = %s" for f in fields)
+    sql = f"UPDATE {db.ops.quote_name(meta.db_table)} SET {columns} WHERE id = %s"
+    now = timezone.now()
+    params = []
+    for slot in slots.values():
+        slot.updated_at = now
+        params.append([meta.get_field(f).get_db_prep_save(getattr(slot, f), db) for f in fields] + [slot.id])
+    with db.cursor() as cursor:
+        cursor.executemany(sql, params)
 
 
 def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncRun) -> None:
@@ -816,10 +829,17 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
                     label=f"{slot.date:%d.%m.%Y} · {row.hours} t", action=action, rule=row.reason,
                     message=row.message, request_id=row.request_id,
                 ))
-        HourTransfer.objects.bulk_update(
-            changed, ["state", "reason", "message", "request_id", "attempts", "next_attempt_at", "claimed_by",
-                      "sent_at", "updated_at"],
-        )
+        # Rows of a batch mostly end alike (all sent): one UPDATE per distinct outcome, not per row.
+        groups = defaultdict(list)
+        for row in changed:
+            values = (row.state, row.reason, row.message, row.request_id, row.attempts, row.next_attempt_at,
+                      row.sent_at)
+            groups[values].append(row.id)
+        for (state, reason, message, request_id, attempts, next_at, sent_at), ids in groups.items():
+            HourTransfer.objects.filter(id__in=ids).update(
+                state=state, reason=reason, message=message, request_id=request_id, attempts=attempts,
+                next_attempt_at=next_at, sent_at=sent_at, claimed_by="", updated_at=now,
+            )
         SyncRecord.objects.bulk_create(records)
     export_runs = {r.export_run_id for r in rows if r.export_run_id}
     for run_id in export_runs:
