@@ -283,7 +283,8 @@ def _push_batch(*, tenant: Tenant, connection: Connection, client: TripletexClie
         for row in rows:
             batch.results.setdefault(row.slot_id, _later(exc))
     _save_slots(batch, rows)
-    _finalize(batch, rows, worker=worker, run=run)
+    for action, n in _finalize(batch, rows, worker=worker, run=run).items():
+        run.summary[action] = run.summary.get(action, 0) + n
     return len(rows)
 
 
@@ -291,10 +292,10 @@ def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
     """Take up to `limit` slots' pending rows, all rows of a slot together, with one conditional update."""
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    slot_ids = list(
-        HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due)
-        .values("slot_id").annotate(first=Min("id")).order_by("first").values_list("slot_id", flat=True)[:limit]
-    )
+    # Oldest rows first; a window of rows rather than GROUP BY over every pending row, which costs more
+    # than the batch when a month of hours waits. A slot's other rows come along with the update below.
+    window = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due).order_by("id")
+    slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
     if not slot_ids:
         return []
     # The connection's state is part of the claim itself, so a removal that commits first wins.
@@ -779,14 +780,16 @@ def _save_slots(batch: Batch, rows: list[HourTransfer]) -> None:
     for slot in slots.values():
         slot.updated_at = now
         params.append([meta.get_field(f).get_db_prep_save(getattr(slot, f), db) for f in fields] + [slot.id])
-    with db.cursor() as cursor:
+    # One transaction: in autocommit every statement would be its own commit (and fsync).
+    with transaction.atomic(), db.cursor() as cursor:
         cursor.executemany(sql, params)
 
 
-def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncRun) -> None:
+def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncRun) -> dict[str, int]:
     now = timezone.now()
     max_attempts = conf("HOURS_MAX_ATTEMPTS")
     records = []
+    counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
         # Only rows still ours: one re-approved or rejected meanwhile was re-armed by the hook and goes again.
         mine = set(HourTransfer.objects.select_for_update().filter(
@@ -821,7 +824,12 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
                     row.next_attempt_at = now + dt.timedelta(seconds=wait)
                     action = None
             changed.append(row)
-            if action is not None:
+            if action is not None and not row.export_run_id:
+                counts[action] += 1
+            # Automatic pushes log problems per entry and count successes in the run's summary; an export
+            # per period (seed 004) logs every entry it sent.
+            if action is not None and (row.export_run_id or action in (SyncRecord.Action.FAILED,
+                                                                       SyncRecord.Action.SKIPPED)):
                 slot = row.slot
                 records.append(SyncRecord(
                     tenant=batch.tenant, run_id=row.export_run_id or run.id, object_kind="hours",
@@ -844,6 +852,7 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
     export_runs = {r.export_run_id for r in rows if r.export_run_id}
     for run_id in export_runs:
         _finish_export_if_done(batch.tenant, run_id)
+    return counts
 
 
 def _finish_export_if_done(tenant: Tenant, run_id: int) -> None:
@@ -857,8 +866,11 @@ def _finish_export_if_done(tenant: Tenant, run_id: int) -> None:
 
 def _finish_run(run: SyncRun) -> None:
     counts = defaultdict(int)
-    for action in run.records.values_list("action", flat=True):
-        counts[action] += 1
+    if run.kind == SyncRun.Kind.HOURS:
+        counts.update({k: v for k, v in run.summary.items() if k in SyncRecord.Action.values})
+    else:
+        for action in run.records.values_list("action", flat=True):
+            counts[action] += 1
     if run.kind == SyncRun.Kind.HOURS and not counts:
         run.delete()  # nothing reached a final state: a retry-later pass is not worth a line in the log
         return

@@ -1,8 +1,7 @@
 """What the admin sees: transfer state per entry, the Timeoverføring page, Prøv igjen and the export per period."""
-from django.utils import timezone
-
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from hr.models import TimeEntry
 from integrations.models import HourTransfer, Link, SyncRun
