@@ -39,3 +39,15 @@ class TimeEntryAdmin(TenantScopedAdmin):
     list_filter = ("status",)
     # Approval goes through the approve service so the Tripletex outbox is written; not editable here.
     readonly_fields = ("status", "approved_by", "approved_at")
+
+    def has_change_permission(self, request, obj=None):
+        # Changing or deleting approved hours here would bypass the hooks that keep Tripletex in step.
+        return super().has_change_permission(request, obj) and (obj is None or obj.status != TimeEntry.Status.APPROVED)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and (obj is None or obj.status != TimeEntry.Status.APPROVED)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
