@@ -1,5 +1,6 @@
 """Reads for the wizard pages and the status card."""
 from django.db.models import Count, Q
+from django.utils.translation import gettext_lazy as _
 
 from integrations.models import Connection, ConnectionEvent, Link, SyncRun
 from tenants.models import Tenant
@@ -62,11 +63,27 @@ def status_card(*, tenant: Tenant) -> dict:
         "connection": connection,
         "active": bool(connection and connection.is_active),
         "last_run": last_run,
-        "imported": Link.objects.filter(tenant=tenant, tripletex_company_id=connection.tripletex_company_id)
-        .values("kind").annotate(n=Count("id")).order_by("kind") if connection and connection.tripletex_company_id else [],
+        "imported": _linked_counts(tenant, connection),
         "missing": missing.count(),
         "draft": Draft.objects.filter(tenant=tenant).first(),
     }
+
+
+def _linked_counts(tenant: Tenant, connection: Connection | None) -> list[dict]:
+    """How many of each kind are linked to the connected Tripletex company, with the kind's plural label."""
+    if not connection or not connection.tripletex_company_id:
+        return []
+    rows = (
+        Link.objects.filter(tenant=tenant, tripletex_company_id=connection.tripletex_company_id)
+        .values("kind").annotate(n=Count("id")).order_by("kind")
+    )
+    return [{"label": LINK_LABELS.get(r["kind"], r["kind"]), "n": r["n"]} for r in rows]
+
+
+LINK_LABELS = {
+    Link.Kind.EMPLOYEE: _("ansatte"), Link.Kind.PROJECT: _("prosjekter"), Link.Kind.WAGE_TYPE: _("lønnsarter"),
+    Link.Kind.ACTIVITY: _("aktiviteter"), Link.Kind.CUSTOMER: _("kunder"),
+}
 
 
 def history(*, tenant: Tenant):
