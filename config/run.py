@@ -36,7 +36,7 @@ def start_fake(procs: list) -> dict:
     )
     procs.append(proc)
     first = proc.stdout.readline()
-    if not first:
+    if not first.startswith("{"):
         raise SystemExit("The fake Tripletex did not start; see the lines above.")
     # Keep passing its later output on, so it never blocks on a full pipe.
     threading.Thread(target=lambda: [sys.stdout.write(line) for line in proc.stdout], daemon=True).start()

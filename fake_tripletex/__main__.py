@@ -16,6 +16,7 @@ import threading
 from .app import FakeTripletex
 from .control import seed_demo, startup_info
 from .server import Server
+from .spec import spec_path
 
 
 def main(argv=None) -> int:
@@ -31,6 +32,11 @@ def main(argv=None) -> int:
     ap.add_argument("--rate-window", type=float, default=10.0, help="rate limit window in seconds")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    if not spec_path().is_file():
+        # The fake answers in the shapes Tripletex's own spec gives; it cannot start without it.
+        print(f"fake_tripletex: Tripletex's OpenAPI spec was not found at {spec_path()}; "
+              "set TRIPLETEX_OPENAPI to its path.", file=sys.stderr)
+        return 2
 
     app = FakeTripletex(validate=args.validate, rate_limit=args.rate_limit, rate_window=args.rate_window)
     server = Server((args.host, args.port), app)
