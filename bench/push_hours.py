@@ -263,7 +263,7 @@ def sql_per_batch_by_size(info: dict) -> dict:
     from django_scopes import scope, scopes_disabled
 
     from hr.models import TimeEntry
-    from integrations import hours_services
+    from integrations.hours import push
 
     out = {}
     for size in (50, 200):
@@ -274,7 +274,7 @@ def sql_per_batch_by_size(info: dict) -> dict:
         with scope(tenant=tenant):
             _approve_without_task(tenant, entries)
             with CaptureQueriesContext(conn) as ctx:
-                outcome = hours_services.hours_push_pending(tenant=tenant, max_batches=1)
+                outcome = push.hours_push_pending(tenant=tenant, max_batches=1)
         assert outcome.rows == size, outcome
         out[str(size)] = len(ctx.captured_queries)
     os.environ.pop("HOURS_BATCH_SIZE")
@@ -284,11 +284,11 @@ def sql_per_batch_by_size(info: dict) -> dict:
 def _approve_without_task(tenant, entries) -> None:
     """Approved plus outbox rows, but no task on a queue nobody reads: the caller pushes in this process."""
     from hr.models import TimeEntry
-    from integrations import hours_services
+    from integrations.hours import outbox
 
     ids = list(entries.values_list("id", flat=True))
     TimeEntry.objects.filter(id__in=ids).update(status=TimeEntry.Status.APPROVED)
-    hours_services.hour_transfers_record_approved(tenant=tenant, entry_ids=ids)
+    outbox.hour_transfers_record_approved(tenant=tenant, entry_ids=ids)
 
 
 def run_naive(info: dict, *, sample: int) -> dict:
@@ -296,7 +296,7 @@ def run_naive(info: dict, *, sample: int) -> dict:
     from django_scopes import scope, scopes_disabled
 
     from hr.models import TimeEntry
-    from integrations import hours_services
+    from integrations.hours import tripletex_sync
     from integrations.models import Connection, HourTransfer, Link
 
     tenant, cid, expected = setup_company(info, employees=20, entries=sample)
@@ -305,7 +305,7 @@ def run_naive(info: dict, *, sample: int) -> dict:
     with scope(tenant=tenant):
         _approve_without_task(tenant, entries)
         connection = Connection.objects.get(tenant=tenant)
-        client = hours_services._client_for(connection)
+        client = tripletex_sync._client_for(connection)
         links = {(k, lid): tid for k, lid, tid in Link.objects.filter(tenant=tenant).values_list(
             "kind", "local_id", "tripletex_id")}
         control(info, "DELETE", "calls")

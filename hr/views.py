@@ -9,7 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrations.hours_selectors import with_transfer_state
+from integrations.hours.selectors import with_transfer_state
 from tenants.decorators import APPROVERS, tenant_required
 
 from . import selectors, services

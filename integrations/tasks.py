@@ -9,8 +9,8 @@ from django_scopes import scope, scopes_disabled
 
 from tenants.models import Tenant
 
-from . import hours_services
-from .hours_config import conf
+from .hours import push
+from .hours.config import conf
 
 
 def enqueue_push(*, tenant_id: int, countdown: float | None = None) -> None:
@@ -25,7 +25,7 @@ def push_hours(tenant_id: int) -> None:
     if tenant is None:
         return
     with scope(tenant=tenant):
-        outcome = hours_services.hours_push_pending(tenant=tenant)
+        outcome = push.hours_push_pending(tenant=tenant)
     if outcome.retry_after is not None:
         enqueue_push(tenant_id=tenant_id, countdown=outcome.retry_after)
     elif outcome.more:
@@ -36,6 +36,6 @@ def push_hours(tenant_id: int) -> None:
 def sweep_hours() -> None:
     """Every minute (beat): reclaim dead workers' claims and push whatever was left behind."""
     with scopes_disabled():
-        tenant_ids = hours_services.hours_sweep()
+        tenant_ids = push.hours_sweep()
     for tenant_id in tenant_ids:
         enqueue_push(tenant_id=tenant_id)

@@ -7,9 +7,10 @@ from django.views.decorators.http import require_POST
 
 from tenants.decorators import ADMIN, tenant_required
 
-from . import hours_selectors, hours_services
 from .forms import HoursExportForm
 from .hours import enqueue_push_on_commit
+from .hours.outbox import hour_transfers_retry, hours_export_period
+from .hours.selectors import hours_problems, hours_runs, hours_status
 from .models import SyncRun
 from .selectors import connection_for
 
@@ -26,9 +27,9 @@ def _overview(request, form):
     return render(request, "integrations/hours.html", {
         "form": form,
         "connected": bool(connection and connection.is_active),
-        "hours_status": hours_selectors.hours_status(tenant=request.tenant),
-        "runs": hours_selectors.hours_runs(tenant=request.tenant),
-        "problems": hours_selectors.hours_problems(tenant=request.tenant),
+        "hours_status": hours_status(tenant=request.tenant),
+        "runs": hours_runs(tenant=request.tenant),
+        "problems": hours_problems(tenant=request.tenant),
     })
 
 
@@ -37,7 +38,7 @@ def _overview(request, form):
 def hours_retry(request):
     ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
     with transaction.atomic():
-        n = hours_services.hour_transfers_retry(tenant=request.tenant, ids=ids if ids else None)
+        n = hour_transfers_retry(tenant=request.tenant, ids=ids if ids else None)
         if n:
             enqueue_push_on_commit(tenant_id=request.tenant.id)
     messages.success(request, _("%(n)d føringer sendes på nytt.") % {"n": n})
@@ -55,7 +56,7 @@ def hours_export(request):
         form.add_error(None, _("Tripletex er ikke koblet til. Koble til først, så kan timene eksporteres."))
         return _overview(request, form)
     with transaction.atomic():
-        run = hours_services.hours_export_period(
+        run = hours_export_period(
             tenant=request.tenant, date_from=form.cleaned_data["date_from"], date_to=form.cleaned_data["date_to"],
             by=request.user,
         )

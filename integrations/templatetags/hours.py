@@ -1,7 +1,7 @@
 """`{% hours_status_for as hours_status %}`: lets the status card show the hours line without its view knowing."""
 from django import template
 
-from ..hours_selectors import hours_status
+from ..hours.selectors import hours_status
 
 register = template.Library()
 

@@ -15,7 +15,7 @@ from django_scopes import scope
 
 from hr.models import TimeEntry
 from hr.services import time_entries_approve, time_entries_reject
-from integrations import hours_services
+from integrations.hours import push, tripletex_sync
 from integrations.models import Connection, Link
 from tests.factories import ActivityFactory, EmployeeFactory, ProjectFactory, TimeEntryFactory, WageTypeFactory
 
@@ -116,9 +116,9 @@ def make_tx(fake, tenant, *, employees=3, projects=2, activities=2, wage_types=2
 def tripletex_settings(settings, fake_tripletex):
     settings.TRIPLETEX_BASE_URL = fake_tripletex.base_url
     settings.TRIPLETEX_CONSUMER_TOKEN = fake_tripletex.consumer_token
-    hours_services._CLIENTS.clear()
+    tripletex_sync._CLIENTS.clear()
     yield settings
-    hours_services._CLIENTS.clear()
+    tripletex_sync._CLIENTS.clear()
 
 
 @pytest.fixture
@@ -143,7 +143,7 @@ def push_all(tenant, *, rounds: int = 50) -> None:
     """Run the push in this process as the task would, until nothing due is left."""
     with scope(tenant=tenant):
         for _ in range(rounds):
-            outcome = hours_services.hours_push_pending(tenant=tenant)
+            outcome = push.hours_push_pending(tenant=tenant)
             if not outcome.more and not outcome.batches:
                 return
 

@@ -5,7 +5,7 @@ import pytest
 from django_scopes import scope
 
 from hr.models import TimeEntry
-from integrations import hours_services
+from integrations.hours import outbox, push
 from integrations.models import Connection, HourTransfer, Link, SyncRecord, SyncRun
 
 from .conftest import approve, make_tx, push_all, reject
@@ -176,7 +176,7 @@ def test_a_claim_is_refused_when_the_connection_was_removed_after_the_task_start
     approve(tx, [tx.entry()])
     Connection.objects.filter(tenant=tx.tenant).update(state=Connection.State.REMOVED)
     with scope(tenant=tx.tenant):
-        assert hours_services._claim(tenant=tx.tenant, worker="w", limit=10) == []
+        assert push._claim(tenant=tx.tenant, worker="w", limit=10) == []
     assert states(tx.tenant) == [State.PENDING]
 
 
@@ -261,12 +261,12 @@ def test_retries_end_after_n_attempts_as_failed_and_can_be_retried_by_hand(tx, s
     with scope(tenant=tx.tenant):
         for _ in range(3):
             HourTransfer.objects.filter(tenant=tx.tenant).update(next_attempt_at=None)
-            hours_services.hours_push_pending(tenant=tx.tenant)
+            push.hours_push_pending(tenant=tx.tenant)
     row = HourTransfer.objects.get(tenant=tx.tenant)
     assert row.state == State.FAILED and row.attempts == 3 and row.message
     tx.fake.clear_faults()
     with scope(tenant=tx.tenant):
-        assert hours_services.hour_transfers_retry(tenant=tx.tenant, ids=[row.id]) == 1
+        assert outbox.hour_transfers_retry(tenant=tx.tenant, ids=[row.id]) == 1
     push_all(tx.tenant)
     assert states(tx.tenant) == [State.SENT]
     assert tx.remote_by_key() == tx.expected_by_key()
@@ -276,7 +276,7 @@ def test_a_rate_limited_company_is_rescheduled_not_slept_on(tx):
     approve(tx, [tx.entry()])
     tx.fake.set_faults(company_id=tx.company_id, burst_429=50, reset_seconds=7)
     with scope(tenant=tx.tenant):
-        outcome = hours_services.hours_push_pending(tenant=tx.tenant)
+        outcome = push.hours_push_pending(tenant=tx.tenant)
     assert outcome.retry_after and outcome.retry_after >= 5
     row = HourTransfer.objects.get(tenant=tx.tenant)
     assert row.state == State.PENDING and row.attempts == 0  # a rate limit is not the row's failure
@@ -292,8 +292,8 @@ def test_per_period_export_sends_what_has_not_gone_and_logs_each_record(tx, worl
     TimeEntry.objects.filter(id__in=[inside.id, outside.id]).update(status=TimeEntry.Status.APPROVED)
     import datetime as dt
     with scope(tenant=tx.tenant):
-        run = hours_services.hours_export_period(tenant=tx.tenant, date_from=dt.date(2026, 11, 1),
-                                                 date_to=dt.date(2026, 11, 10), by=world.alice)
+        run = outbox.hours_export_period(tenant=tx.tenant, date_from=dt.date(2026, 11, 1),
+                                         date_to=dt.date(2026, 11, 10), by=world.alice)
     push_all(tx.tenant)
     run.refresh_from_db()
     assert run.kind == SyncRun.Kind.HOURS_EXPORT and run.status == SyncRun.Status.SUCCEEDED

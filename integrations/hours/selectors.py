@@ -3,7 +3,7 @@ from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 
 from tenants.models import Tenant
 
-from .models import HourTransfer, SyncRun
+from ..models import HourTransfer, SyncRun
 
 State = HourTransfer.State
 PROBLEM_STATES = (State.FAILED, State.LOCKED, State.HELD)

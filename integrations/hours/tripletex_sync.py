@@ -1,10 +1,6 @@
-"""Approved hours to Tripletex (seed 001, and seed 004's export per period): the outbox, the claim, the push.
-
-The rule for several entries on one Tripletex key: Tripletex holds one timesheet entry per employee, date,
-project and activity, so every approved entry with that key is summed into one Tripletex entry (an
-`HourSlot`); when one of them changes, is rejected or deleted, the sum is written again with the version
-we hold (or the entry deleted when nothing is left). Hours on a wage type are summed the same way into
-one wage-type count per employee, date and wage type.
+"""Writing a batch's slots to Tripletex: timesheet entries and wage-type counts, created, updated, deleted
+or found again by key; Tripletex's errors sorted into refused, locked or "try again later"; our activities
+linked on the way; one client per company per worker process.
 
 Every write makes Tripletex equal to what our database says now, never "add these hours", so sending a
 slot twice changes nothing, and a slot whose create may have happened (timeout, dropped connection,
@@ -15,27 +11,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
-import socket
-import uuid
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db import connection as db
-from django.db.models import F, Min, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from hr.models import Activity, TimeEntry
-from tenants.models import Tenant, User
+from hr.models import Activity
+from tenants.models import Tenant
 
-from .clients import client_for_connection
-from .hours_config import conf
-from .models import Connection, HourSlot, HourTransfer, Link, SyncRecord, SyncRun
-from .tripletex import (
+from ..clients import client_for_connection
+from ..models import Connection, HourSlot, HourTransfer, Link, SyncRecord
+from ..tripletex import (
     Conflict,
     InDoubt,
     Locked,
@@ -44,6 +35,7 @@ from .tripletex import (
     TripletexClient,
     TripletexError,
 )
+from .config import conf
 
 logger = logging.getLogger("integrations.hours")
 
@@ -56,192 +48,12 @@ HOLD_ACTIVITY = _("aktivitet ikke koblet til Tripletex")
 HOLD_WAGE_TYPE = _("lønnsart ikke koblet til Tripletex")
 REASON_LOCKED = _("låst i Tripletex")
 REASON_REFUSED = _("avvist av Tripletex")
-REASON_GAVE_UP = _("ga opp etter gjentatte forsøk")
 
 ENTRY_FIELDS = "id,version,date,hours,comment,locked,employee(id),project(id),activity(id)"
 WAGE_FIELDS = "id,version,date,count,description,employee(id),salaryType(id)"
 
 
-# The outbox writers: called inside the approve/reject transaction through integrations.hours.
-
-
-def hour_transfers_record_approved(*, tenant: Tenant, entry_ids: list[int]) -> int:
-    """Write (or re-arm) one outbox row per approved entry; a query count independent of how many."""
-    entries = list(
-        TimeEntry.objects.filter(tenant=tenant, id__in=entry_ids, status=TimeEntry.Status.APPROVED).values(
-            "id", "employee_id", "date", "project_id", "activity_id", "wage_type_id", "hours", "comment"
-        )
-    )
-    if not entries:
-        return 0
-    slots = _slots_for(tenant=tenant, entries=entries)
-    existing = defaultdict(list)
-    for row in HourTransfer.objects.filter(tenant=tenant, local_entry_id__in=[e["id"] for e in entries]):
-        existing[row.local_entry_id].append(row)
-    now = timezone.now()
-    to_create, to_update = [], []
-    for e in entries:
-        slot = slots[_entry_key(e)]
-        wage_slot = slots[_wage_key(e)] if e["wage_type_id"] else None
-        mine = None
-        for row in existing[e["id"]]:
-            if row.slot_id == slot.id and row.wage_slot_id == (wage_slot.id if wage_slot else None) and mine is None:
-                mine = row
-            elif row.state != State.REMOVED and row.action != Action.DELETE:
-                # The entry was edited onto another key since that row was written: take the old hours back.
-                _rearm(row, action=Action.DELETE, now=now)
-                to_update.append(row)
-        if mine is None:
-            to_create.append(HourTransfer(
-                tenant=tenant, entry_id=e["id"], local_entry_id=e["id"], slot=slot, wage_slot=wage_slot,
-                hours=e["hours"], comment=e["comment"][:500],
-            ))
-        else:
-            mine.hours, mine.comment = e["hours"], e["comment"][:500]
-            _rearm(mine, action=Action.UPSERT, now=now)
-            to_update.append(mine)
-    HourTransfer.objects.bulk_create(to_create)
-    _save_rows(to_update)
-    return len(entries)
-
-
-def hour_transfers_record_unapproved(*, tenant: Tenant, entry_ids: list[int]) -> int:
-    """A rejected (or deleted) entry's hours come out of Tripletex: its rows turn into pending deletes."""
-    rows = list(HourTransfer.objects.filter(tenant=tenant, local_entry_id__in=entry_ids).exclude(state=State.REMOVED))
-    now = timezone.now()
-    for row in rows:
-        _rearm(row, action=Action.DELETE, now=now)
-    _save_rows(rows)
-    return len(rows)
-
-
-def hour_transfers_release_held(*, tenant: Tenant) -> int:
-    """After a wizard refresh links more: held rows try again."""
-    return HourTransfer.objects.filter(tenant=tenant, state=State.HELD).update(
-        state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
-    )
-
-
-def hour_transfers_retry(*, tenant: Tenant, ids: Iterable[int] | None = None) -> int:
-    """"Prøv igjen": failed or locked rows go back in the queue with a fresh count of attempts."""
-    qs = HourTransfer.objects.filter(tenant=tenant, state__in=(State.FAILED, State.LOCKED, State.HELD))
-    if ids is not None:
-        qs = qs.filter(id__in=list(ids))
-    return qs.update(
-        state=State.PENDING, attempts=0, next_attempt_at=None, reason="", claimed_by="", updated_at=timezone.now()
-    )
-
-
-def hours_export_period(*, tenant: Tenant, date_from: dt.date, date_to: dt.date, by: User | None) -> SyncRun:
-    """Seed 004 "Eksporter timer til Tripletex": every approved hour in [date_from, date_to] not yet sent.
-
-    Entries approved before the outbox existed get their rows now; held, failed and locked ones are
-    tried again. The run finishes when the push has handled every row it took.
-    """
-    with transaction.atomic():
-        run = SyncRun.objects.create(
-            tenant=tenant, kind=SyncRun.Kind.HOURS_EXPORT, started_by=by,
-            summary={"date_from": date_from.isoformat(), "date_to": date_to.isoformat()},
-        )
-        approved = list(TimeEntry.objects.filter(
-            tenant=tenant, status=TimeEntry.Status.APPROVED, date__gte=date_from, date__lte=date_to
-        ).values_list("id", flat=True))
-        with_rows = set(HourTransfer.objects.filter(
-            tenant=tenant, local_entry_id__in=approved, action=Action.UPSERT
-        ).values_list("local_entry_id", flat=True))
-        missing = [i for i in approved if i not in with_rows]
-        if missing:
-            hour_transfers_record_approved(tenant=tenant, entry_ids=missing)
-        taken = HourTransfer.objects.filter(
-            tenant=tenant, local_entry_id__in=approved, action=Action.UPSERT,
-            state__in=(State.PENDING, State.HELD, State.FAILED, State.LOCKED),
-        ).update(state=State.PENDING, attempts=0, next_attempt_at=None, reason="", claimed_by="", export_run=run,
-                 updated_at=timezone.now())
-        HourTransfer.objects.filter(tenant=tenant, local_entry_id__in=approved, state=State.SENDING).update(
-            export_run=run
-        )
-        run.summary = {**run.summary, "entries": len(approved), "to_send": taken,
-                       "already_sent": len(approved) - taken}
-        if not taken:
-            run.status, run.finished_at = SyncRun.Status.SUCCEEDED, timezone.now()
-            run.message = str(_("Ingen nye timer å overføre i perioden."))
-        run.save()
-    return run
-
-
-# The push.
-
-
-@dataclass
-class PushOutcome:
-    batches: int = 0
-    rows: int = 0
-    more: bool = False
-    retry_after: float | None = None
-
-
-def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> PushOutcome:
-    """Send the company's pending rows, a bounded number of batches; says whether more are waiting.
-
-    Must run inside the company's scope. Stops at once when the connection is no longer active.
-    """
-    outcome = PushOutcome()
-    max_batches = max_batches or conf("HOURS_BATCHES_PER_TASK")
-    connection = Connection.objects.filter(tenant=tenant).first()
-    if connection is None or not connection.is_active:
-        return outcome
-    client = _client_for(connection)
-    run = None
-    try:
-        for _i in range(max_batches):
-            # Removing the integration stops transfers before the next batch, not after the task.
-            connection.refresh_from_db(fields=["state", "tripletex_company_id", "employee_token"])
-            if not connection.is_active:
-                return outcome
-            if run is None and _has_due(tenant):
-                run = SyncRun.objects.create(tenant=tenant, kind=SyncRun.Kind.HOURS)
-            if run is None:
-                outcome.retry_after = _next_due_in(tenant)
-                return outcome
-            try:
-                n = _push_batch(tenant=tenant, connection=connection, client=client, run=run)
-            except RateLimited as exc:
-                outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
-                return outcome
-            if n == 0:
-                outcome.retry_after = _next_due_in(tenant)
-                return outcome
-            outcome.batches += 1
-            outcome.rows += n
-        outcome.more = _has_due(tenant)
-        return outcome
-    finally:
-        if run is not None:
-            _finish_run(run)
-
-
-def hours_sweep(*, now: dt.datetime | None = None) -> list[int]:
-    """Cross-company (call inside scopes_disabled): put back stale claims; return companies with due rows.
-
-    A claim older than the timeout belongs to a worker that died mid-batch. Its rows go back to pending
-    and count an attempt, so a batch that kills every worker still ends at "feilet".
-    """
-    now = now or timezone.now()
-    stale_before = now - dt.timedelta(seconds=conf("HOURS_CLAIM_TIMEOUT"))
-    stale = HourTransfer.objects.filter(state=State.SENDING, claimed_at__lt=stale_before)
-    max_attempts = conf("HOURS_MAX_ATTEMPTS")
-    stale.filter(attempts__gte=max_attempts - 1).update(
-        state=State.FAILED, reason=str(REASON_GAVE_UP), claimed_by="", updated_at=now
-    )
-    stale.update(state=State.PENDING, claimed_by="", attempts=_plus_one(), next_attempt_at=None, updated_at=now)
-    active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant_id")
-    due = HourTransfer.objects.filter(state=State.PENDING, tenant_id__in=active).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    )
-    return sorted(set(due.values_list("tenant_id", flat=True)))
-
-
-# One batch.
+# One batch: its slots, their links, and what became of each slot.
 
 
 @dataclass
@@ -263,51 +75,7 @@ class Batch:
     results: dict = field(default_factory=dict)  # slot id → SlotResult
 
 
-def _push_batch(*, tenant: Tenant, connection: Connection, client: TripletexClient, run: SyncRun) -> int:
-    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    rows = _claim(tenant=tenant, worker=worker, limit=conf("HOURS_BATCH_SIZE"))
-    if not rows:
-        return 0
-    batch = Batch(tenant=tenant, company_id=connection.tripletex_company_id, client=client)
-    try:
-        _send(batch, rows)
-    except RateLimited:
-        # Not the rows' fault: they go back untouched, and the task comes back after the reset.
-        HourTransfer.objects.filter(id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING).update(
-            state=State.PENDING, claimed_by="", updated_at=timezone.now()
-        )
-        _save_slots(batch, rows)
-        raise
-    except TripletexError as exc:
-        logger.warning("hours push for tenant %s: %s", tenant.id, exc)
-        for row in rows:
-            batch.results.setdefault(row.slot_id, _later(exc))
-    _save_slots(batch, rows)
-    for action, n in _finalize(batch, rows, worker=worker, run=run).items():
-        run.summary[action] = run.summary.get(action, 0) + n
-    return len(rows)
-
-
-def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
-    """Take up to `limit` slots' pending rows, all rows of a slot together, with one conditional update."""
-    now = timezone.now()
-    due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    # Oldest rows first; a window of rows rather than GROUP BY over every pending row, which costs more
-    # than the batch when a month of hours waits. A slot's other rows come along with the update below.
-    window = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due).order_by("id")
-    slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
-    if not slot_ids:
-        return []
-    # The connection's state is part of the claim itself, so a removal that commits first wins.
-    active = Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).values("tenant_id")
-    HourTransfer.objects.filter(tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING).filter(
-        due
-    ).update(state=State.SENDING, claimed_by=worker, claimed_at=now)
-    return list(
-        HourTransfer.objects.filter(tenant=tenant, claimed_by=worker, state=State.SENDING).select_related(
-            "slot", "wage_slot"
-        )
-    )
+# Sending a batch: links first, then what each slot must hold.
 
 
 def _send(batch: Batch, rows: list[HourTransfer]) -> None:
@@ -783,175 +551,6 @@ def _save_slots(batch: Batch, rows: list[HourTransfer]) -> None:
     # One transaction: in autocommit every statement would be its own commit (and fsync).
     with transaction.atomic(), db.cursor() as cursor:
         cursor.executemany(sql, params)
-
-
-def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncRun) -> dict[str, int]:
-    now = timezone.now()
-    max_attempts = conf("HOURS_MAX_ATTEMPTS")
-    records = []
-    counts: dict[str, int] = defaultdict(int)
-    with transaction.atomic():
-        # Only rows still ours: one re-approved or rejected meanwhile was re-armed by the hook and goes again.
-        mine = set(HourTransfer.objects.select_for_update().filter(
-            id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING
-        ).values_list("id", flat=True))
-        changed = []
-        for row in rows:
-            if row.id not in mine:
-                continue
-            result = batch.results.get(row.slot_id) or SlotResult()
-            wage = batch.results.get(("wage", row.wage_slot_id)) if row.wage_slot_id else None
-            if result.ok and wage is not None:
-                result = wage
-            row.claimed_by, row.updated_at = "", now
-            row.message, row.request_id = result.message, result.request_id
-            if result.ok:
-                row.state = State.SENT if row.action == Action.UPSERT else State.REMOVED
-                row.reason, row.sent_at, row.attempts, row.next_attempt_at = "", now, 0, None
-                action = result.action if row.action == Action.UPSERT else SyncRecord.Action.DELETED
-            elif result.state:
-                row.state, row.reason = result.state, result.reason
-                action = SyncRecord.Action.SKIPPED if result.state == State.HELD else SyncRecord.Action.FAILED
-            else:
-                row.attempts += 1
-                if row.attempts >= max_attempts:
-                    row.state, row.reason = State.FAILED, str(REASON_GAVE_UP)
-                    action = SyncRecord.Action.FAILED
-                else:
-                    row.state, row.reason = State.PENDING, ""
-                    # Backoff so a sick Tripletex is not hammered: 10 s, 20 s, 40 s … capped at 30 min.
-                    wait = min(1800.0, conf("HOURS_RETRY_BACKOFF") * 2 ** (row.attempts - 1))
-                    row.next_attempt_at = now + dt.timedelta(seconds=wait)
-                    action = None
-            changed.append(row)
-            if action is not None and not row.export_run_id:
-                counts[action] += 1
-            # Automatic pushes log problems per entry and count successes in the run's summary; an export
-            # per period (seed 004) logs every entry it sent.
-            if action is not None and (row.export_run_id or action in (SyncRecord.Action.FAILED,
-                                                                       SyncRecord.Action.SKIPPED)):
-                slot = row.slot
-                records.append(SyncRecord(
-                    tenant=batch.tenant, run_id=row.export_run_id or run.id, object_kind="hours",
-                    local_id=row.local_entry_id, tripletex_id=slot.tripletex_id,
-                    label=f"{slot.date:%d.%m.%Y} · {row.hours} t", action=action, rule=row.reason,
-                    message=row.message, request_id=row.request_id,
-                ))
-        # Rows of a batch mostly end alike (all sent): one UPDATE per distinct outcome, not per row.
-        groups = defaultdict(list)
-        for row in changed:
-            values = (row.state, row.reason, row.message, row.request_id, row.attempts, row.next_attempt_at,
-                      row.sent_at)
-            groups[values].append(row.id)
-        for (state, reason, message, request_id, attempts, next_at, sent_at), ids in groups.items():
-            HourTransfer.objects.filter(id__in=ids).update(
-                state=state, reason=reason, message=message, request_id=request_id, attempts=attempts,
-                next_attempt_at=next_at, sent_at=sent_at, claimed_by="", updated_at=now,
-            )
-        SyncRecord.objects.bulk_create(records)
-    export_runs = {r.export_run_id for r in rows if r.export_run_id}
-    for run_id in export_runs:
-        _finish_export_if_done(batch.tenant, run_id)
-    return counts
-
-
-def _finish_export_if_done(tenant: Tenant, run_id: int) -> None:
-    open_rows = HourTransfer.objects.filter(tenant=tenant, export_run_id=run_id, state__in=(State.PENDING, State.SENDING))
-    if open_rows.exists():
-        return
-    run = SyncRun.objects.filter(tenant=tenant, id=run_id, status=SyncRun.Status.RUNNING).first()
-    if run is not None:
-        _finish_run(run)
-
-
-def _finish_run(run: SyncRun) -> None:
-    counts = defaultdict(int)
-    if run.kind == SyncRun.Kind.HOURS:
-        counts.update({k: v for k, v in run.summary.items() if k in SyncRecord.Action.values})
-    else:
-        for action in run.records.values_list("action", flat=True):
-            counts[action] += 1
-    if run.kind == SyncRun.Kind.HOURS and not counts:
-        run.delete()  # nothing reached a final state: a retry-later pass is not worth a line in the log
-        return
-    if run.kind == SyncRun.Kind.HOURS_EXPORT and HourTransfer.objects.filter(
-        tenant_id=run.tenant_id, export_run_id=run.id, state__in=(State.PENDING, State.SENDING)
-    ).exists():
-        run.summary = {**run.summary, **counts}
-        run.save(update_fields=["summary", "updated_at"])
-        return
-    problems = counts[SyncRecord.Action.FAILED] + counts[SyncRecord.Action.SKIPPED]
-    done = sum(counts.values()) - problems
-    run.status = (
-        SyncRun.Status.SUCCEEDED if not problems else SyncRun.Status.PARTIAL if done else SyncRun.Status.FAILED
-    )
-    run.summary = {**run.summary, **counts}
-    run.finished_at = timezone.now()
-    run.save()
-
-
-# Small pieces.
-
-
-def _next_due_in(tenant: Tenant) -> float | None:
-    """Seconds until the earliest row waiting out a backoff is due; the sweep is the net beyond a minute."""
-    first = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING, next_attempt_at__isnull=False).aggregate(
-        first=Min("next_attempt_at")
-    )["first"]
-    if first is None:
-        return None
-    wait = (first - timezone.now()).total_seconds()
-    return max(0.5, wait) if wait < 60 else None
-
-
-def _has_due(tenant: Tenant) -> bool:
-    now = timezone.now()
-    return HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(
-        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
-    ).exists()
-
-
-def _plus_one():
-    return F("attempts") + 1
-
-
-def _rearm(row: HourTransfer, *, action: str, now: dt.datetime) -> None:
-    row.action, row.state, row.reason, row.message, row.request_id = action, State.PENDING, "", "", ""
-    row.attempts, row.next_attempt_at, row.claimed_by, row.updated_at = 0, None, "", now
-
-
-def _save_rows(rows: list[HourTransfer]) -> None:
-    if rows:
-        HourTransfer.objects.bulk_update(rows, [
-            "action", "state", "reason", "message", "request_id", "attempts", "next_attempt_at", "claimed_by",
-            "hours", "comment", "updated_at",
-        ])
-
-
-def _entry_key(e: dict) -> tuple:
-    return (HourSlot.Kind.ENTRY, e["employee_id"], e["date"], e["project_id"], e["activity_id"], 0)
-
-
-def _wage_key(e: dict) -> tuple:
-    return (HourSlot.Kind.WAGE, e["employee_id"], e["date"], 0, 0, e["wage_type_id"] or 0)
-
-
-def _slots_for(*, tenant: Tenant, entries: list[dict]) -> dict[tuple, HourSlot]:
-    keys = {_entry_key(e) for e in entries} | {_wage_key(e) for e in entries if e["wage_type_id"]}
-    HourSlot.objects.bulk_create(
-        [HourSlot(tenant=tenant, kind=k, employee_id=emp, date=d, project_id=p, activity_id=a, wage_type_id=w)
-         for k, emp, d, p, a, w in keys],
-        ignore_conflicts=True,
-    )
-    found = HourSlot.objects.filter(
-        tenant=tenant, employee_id__in={k[1] for k in keys}, date__in={k[2] for k in keys}
-    )
-    slots = {}
-    for s in found:
-        key = (s.kind, s.employee_id, s.date, s.project_id, s.activity_id, s.wage_type_id)
-        if key in keys:
-            slots[key] = s
-    return slots
 
 
 # One client per company per worker process: a new session token per task would double the calls.
