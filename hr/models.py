@@ -152,5 +152,8 @@ class TimeEntry(TenantOwned):
         ]
         indexes = [models.Index(fields=["tenant", "status", "date"])]
 
+    # Hours are the employee's to change only until submitted; rejected ones come back to them.
+    EDITABLE = (Status.DRAFT, Status.REJECTED)
+
     def __str__(self):
         return f"{self.employee} {self.date} {self.hours}"

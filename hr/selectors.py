@@ -33,9 +33,15 @@ def iso_week(day: dt.date) -> str:
 
 
 def timesheet_rows(*, tenant: Tenant, employee: Employee, start: dt.date) -> list[dict]:
-    """The week's entries as grid rows: one per project/activity/wage type, hours per weekday."""
+    """The week's editable entries as grid rows: one per project/activity/wage type, hours per weekday.
+
+    Submitted and approved hours are listed apart and never enter the grid, so saving it cannot touch them.
+    """
     entries = (
-        TimeEntry.objects.filter(tenant=tenant, employee=employee, date__gte=start, date__lt=start + dt.timedelta(days=7))
+        TimeEntry.objects.filter(
+            tenant=tenant, employee=employee, date__gte=start, date__lt=start + dt.timedelta(days=7),
+            status__in=TimeEntry.EDITABLE,
+        )
         .select_related("project", "activity", "wage_type")
         .order_by("project__number", "activity__name", "id")
     )
@@ -44,10 +50,9 @@ def timesheet_rows(*, tenant: Tenant, employee: Employee, start: dt.date) -> lis
         key = (e.project_id, e.activity_id, e.wage_type_id)
         row = rows.setdefault(key, {
             "project": e.project_id, "activity": e.activity_id, "wage_type": e.wage_type_id,
-            "comment": e.comment, "hours": defaultdict(Decimal), "statuses": set(),
+            "comment": e.comment, "hours": defaultdict(Decimal),
         })
         row["hours"][(e.date - start).days] += e.hours
-        row["statuses"].add(e.status)
     return list(rows.values())
 
 

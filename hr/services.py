@@ -8,23 +8,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from integrations import hours as hour_transfers
 from tenants.models import Tenant, User
 
 from .models import Activity, Employee, Project, TimeEntry, WageType
-
-# Hours can only change while they are the employee's own; a submitted week waits for a manager.
-EDITABLE = (TimeEntry.Status.DRAFT, TimeEntry.Status.REJECTED)
-
-
-def _approval_hooks():
-    """Functions called inside the approve transaction with (tenant, entry_ids).
-
-    The hours push registers its outbox writer here, so approving from a page, the API or a
-    bulk action always records what must go to Tripletex, in the same transaction.
-    """
-    from integrations.hours import on_entries_approved, on_entries_unapproved
-
-    return on_entries_approved, on_entries_unapproved
 
 
 def time_entry_save(
@@ -37,7 +24,7 @@ def time_entry_save(
             raise ValidationError({field: _("Ukjent valg.")})
     if project.status != Project.Status.ACTIVE:
         raise ValidationError({"project": _("Prosjektet er ikke aktivt.")})
-    if entry is not None and entry.status not in EDITABLE:
+    if entry is not None and entry.status not in TimeEntry.EDITABLE:
         raise ValidationError(_("Timer som er levert eller godkjent kan ikke endres."))
     _check_not_locked(tenant=tenant, day=date)
     entry = entry or TimeEntry(tenant=tenant, employee=employee)
@@ -50,7 +37,7 @@ def time_entry_save(
 
 
 def time_entry_delete(*, entry: TimeEntry) -> None:
-    if entry.status not in EDITABLE:
+    if entry.status not in TimeEntry.EDITABLE:
         raise ValidationError(_("Timer som er levert eller godkjent kan ikke slettes."))
     _check_not_locked(tenant=entry.tenant, day=entry.date)
     entry.delete()
@@ -59,13 +46,13 @@ def time_entry_delete(*, entry: TimeEntry) -> None:
 def time_entries_submit(*, tenant: Tenant, employee: Employee, date_from: dt.date, date_to: dt.date) -> int:
     """Submit the employee's editable hours in [date_from, date_to] for approval."""
     return TimeEntry.objects.filter(
-        tenant=tenant, employee=employee, date__gte=date_from, date__lte=date_to, status__in=EDITABLE
+        tenant=tenant, employee=employee, date__gte=date_from, date__lte=date_to, status__in=TimeEntry.EDITABLE
     ).update(status=TimeEntry.Status.SUBMITTED, updated_at=timezone.now())
 
 
 def time_entries_approve(*, tenant: Tenant, entries: QuerySet[TimeEntry], by: User) -> int:
-    """Approve submitted entries. The one place hours become approved."""
-    approved_hook, _unapproved = _approval_hooks()
+    """Approve submitted entries. The one place hours become approved, so the Tripletex outbox row is
+    always written in the same transaction, whether from a page, the API or a bulk action."""
     with transaction.atomic():
         ids = list(entries.filter(tenant=tenant, status=TimeEntry.Status.SUBMITTED).values_list("id", flat=True))
         if not ids:
@@ -73,7 +60,7 @@ def time_entries_approve(*, tenant: Tenant, entries: QuerySet[TimeEntry], by: Us
         n = TimeEntry.objects.filter(tenant=tenant, id__in=ids, status=TimeEntry.Status.SUBMITTED).update(
             status=TimeEntry.Status.APPROVED, approved_by=by, approved_at=timezone.now(), updated_at=timezone.now()
         )
-        approved_hook(tenant=tenant, entry_ids=ids)
+        hour_transfers.on_entries_approved(tenant=tenant, entry_ids=ids)
     return n
 
 
@@ -82,7 +69,6 @@ def time_entries_reject(*, tenant: Tenant, entries: QuerySet[TimeEntry], by: Use
 
     Rejecting an approved entry takes it back from Tripletex too, through the same hook.
     """
-    _approved, unapproved_hook = _approval_hooks()
     with transaction.atomic():
         rows = list(entries.filter(
             tenant=tenant, status__in=(TimeEntry.Status.SUBMITTED, TimeEntry.Status.APPROVED)
@@ -95,7 +81,7 @@ def time_entries_reject(*, tenant: Tenant, entries: QuerySet[TimeEntry], by: Use
             status=TimeEntry.Status.REJECTED, approved_by=None, approved_at=None, updated_at=timezone.now()
         )
         if was_approved:
-            unapproved_hook(tenant=tenant, entry_ids=was_approved)
+            hour_transfers.on_entries_unapproved(tenant=tenant, entry_ids=was_approved)
     return n
 
 
@@ -118,7 +104,7 @@ def timesheet_week_save(*, tenant: Tenant, employee: Employee, start: dt.date, r
     fixed_per_day: dict[dt.date, Decimal] = {d: Decimal(0) for d in days}
     editable: dict[tuple, TimeEntry] = {}
     for e in existing:
-        if e.status in EDITABLE:
+        if e.status in TimeEntry.EDITABLE:
             editable[(e.project_id, e.activity_id, e.wage_type_id, e.date)] = e
         else:
             fixed_per_day[e.date] += e.hours

@@ -29,13 +29,10 @@ def timesheet(request):
     if employee is None:
         return render(request, "hr/timesheet.html", {"employee": None})
 
-    rows = selectors.timesheet_rows(tenant=request.tenant, employee=employee, start=start)
-    editable_rows = [r for r in rows if r["statuses"] <= set(services.EDITABLE)]
-    fixed_rows = [r for r in rows if r not in editable_rows]
     initial = [
         {"project": r["project"], "activity": r["activity"], "wage_type": r["wage_type"], "comment": r["comment"],
          **{f"d{i}": h for i, h in r["hours"].items()}}
-        for r in editable_rows
+        for r in selectors.timesheet_rows(tenant=request.tenant, employee=employee, start=start)
     ]
     formset = TimesheetFormSet(request.POST or None, initial=initial, tenant=request.tenant, prefix="rows")
     if request.method == "POST" and formset.is_valid():
@@ -54,12 +51,11 @@ def timesheet(request):
 
     fixed_entries = with_transfer_state(TimeEntry.objects.filter(
         tenant=request.tenant, employee=employee, date__gte=start, date__lt=start + dt.timedelta(days=7)
-    ).exclude(status__in=services.EDITABLE).select_related("project", "activity"))
+    ).exclude(status__in=TimeEntry.EDITABLE).select_related("project", "activity"))
     return render(request, "hr/timesheet.html", {
         "employee": employee, "formset": formset, "days": selectors.week_days(start), "day_fields": DAY_FIELDS,
         "week": week, "prev_week": selectors.iso_week(start - dt.timedelta(days=7)),
         "next_week": selectors.iso_week(start + dt.timedelta(days=7)), "fixed_entries": fixed_entries,
-        "has_fixed": bool(fixed_rows),
         "locked_until": request.tenant.hours_locked_until,
     })
 
