@@ -210,7 +210,7 @@ def fetch_run(*, fetch_id: int, attempt: int) -> None:
         if not current.exists():
             return  # restarted meanwhile; the newer attempt writes
         Item.objects.filter(draft=draft, kind=kind).delete()
-        Item.objects.bulk_create(items, batch_size=1000)
+        Item.objects.bulk_create(items)
         current.update(status=Fetch.Status.DONE, fetched=len(objects), total=len(objects), finished_at=timezone.now())
 
 
@@ -312,7 +312,8 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
 
     to_create = [i for i in chosen if i.action == Item.Action.CREATE]
     new_rows = [model(tenant=tenant, **_model_values(kind, i.data)) for i in to_create]
-    model.objects.bulk_create(new_rows, batch_size=500)
+    # No batch size: Django then uses the largest batch the database takes (one statement on PostgreSQL).
+    model.objects.bulk_create(new_rows)
     for item, row in zip(to_create, new_rows):
         item.local_id = row.id
 
@@ -333,7 +334,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
         Link(tenant=tenant, tripletex_company_id=company_id, kind=link_kind, local_id=i.local_id,
              tripletex_id=i.tripletex_id, tripletex_version=i.tripletex_version)
         for i in chosen
-    ], batch_size=1000)
+    ])
 
     # Objects linked before that Tripletex no longer has are flagged, not deleted: hours may hang on them.
     fetched_ids = [i.tripletex_id for i in items]
@@ -356,7 +357,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
             tenant=tenant, run=run, object_kind=kind, local_id=i.local_id, tripletex_id=i.tripletex_id,
             label=f"{i.number} {i.name}".strip()[:300], action=action, rule=str(rule)[:300],
         ))
-    SyncRecord.objects.bulk_create(records, batch_size=1000)
+    SyncRecord.objects.bulk_create(records)
     counts = {a: 0 for a in ("created", "updated", "linked", "skipped")}
     for r in records:
         counts[r.action] += 1
