@@ -162,7 +162,11 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+    # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
+    "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
 }
+# Days an abandoned activation wizard is kept before its draft (and the key in it) is deleted.
+WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)
 CELERY_TIMEZONE = TIME_ZONE
 
 # Tripletex

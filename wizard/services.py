@@ -63,6 +63,12 @@ def draft_cancel(*, tenant: Tenant) -> None:
     Draft.objects.filter(tenant=tenant).delete()
 
 
+def drafts_expire(*, older_than: dt.timedelta) -> int:
+    """Delete wizards left untouched for `older_than`, for every company, with the API keys in them."""
+    stale = Draft.objects.filter(updated_at__lt=timezone.now() - older_than)
+    return stale.delete()[1].get(Draft._meta.label, 0)
+
+
 def _describe_rejection(exc: TokenRejected) -> WizardError:
     text = f"{exc.message} {exc.developer_message or ''}".lower()
     if "application" in text or "applikasjon" in text:

@@ -1,5 +1,8 @@
 """Thin Celery tasks for the wizard: ids in, the tenant's scope entered, a service does the work."""
+import datetime as dt
+
 from celery import shared_task
+from django.conf import settings
 from django_scopes import scope, scopes_disabled
 
 from . import services
@@ -14,3 +17,9 @@ def wizard_fetch(*, fetch_id: int, attempt: int) -> None:
         return
     with scope(tenant=tenant_id):
         services.fetch_run(fetch_id=fetch_id, attempt=attempt)
+
+
+@shared_task(ignore_result=True)
+def wizard_expire_drafts() -> None:
+    with scopes_disabled():
+        services.drafts_expire(older_than=dt.timedelta(days=settings.WIZARD_DRAFT_DAYS))

@@ -1,7 +1,10 @@
 """Seed 001's rules for the activation wizard, against the fake Tripletex over HTTP and a real database."""
+import datetime as dt
+
 import pytest
 from django.db import connection as db
 from django.urls import reverse
+from django.utils import timezone
 
 from hr.models import Employee, Project, WageType
 from integrations.models import Connection, ConnectionEvent, Link, SyncRecord, SyncRun
@@ -303,3 +306,14 @@ def test_objects_that_already_exist_here_are_preselected_and_new_ones_are_not(wo
     draft = check(world, tx.demo["employee_tokens"]["GrønnJobb"], django_capture_on_commit_callbacks)
     selected = Item.objects.filter(draft=draft, selected=True)
     assert list(selected.values_list("data__email", flat=True)) == ["kari@demo.no"]
+
+
+def test_an_abandoned_wizard_and_its_key_are_deleted_after_the_set_days(world, tx, demo_draft):
+    from wizard.tasks import wizard_expire_drafts
+
+    wizard_expire_drafts()
+    assert Draft.objects.filter(id=demo_draft.id).exists()
+    Draft.objects.filter(id=demo_draft.id).update(updated_at=timezone.now() - dt.timedelta(days=8))
+    wizard_expire_drafts()
+    assert not Draft.objects.filter(id=demo_draft.id).exists() and not Item.objects.filter(draft_id=demo_draft.id).exists()
+    assert not Connection.objects.filter(tenant=world.a, state="active").exists()
