@@ -91,8 +91,6 @@ def _list_step(request, draft, current):
             services.items_select(draft=draft, kind=kind, selected=True, ids=ids)
         if request.htmx:
             return _list_fragment(request, draft, current)
-        if "next" in request.POST:
-            return redirect(_step_url(steps.neighbours(current)[1]))
         return redirect(f"{_step_url(current)}?{request.GET.urlencode()}")
     fetch = Fetch.objects.filter(draft=draft, kind=kind).first()
     if request.htmx and request.GET.get("poll"):
