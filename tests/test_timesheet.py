@@ -149,3 +149,16 @@ def test_hours_must_be_above_zero_and_at_most_24(world, hr_a):
                 tenant=world.a, employee=hr_a["employee"], date=MONDAY, project=hr_a["project"],
                 activity=ActivityFactory(tenant=world.a), hours=bad,
             )
+
+
+def test_a_rejected_day_in_a_submitted_week_stays_in_the_grid_and_survives_saving(carol_client, world, hr_a):
+    carol_client.post(reverse("hr:timesheet"), {**grid_post(hr_a, d0="7.5", d1="7.5"), "submit": "1"})
+    tuesday = TimeEntry.objects.get(employee=hr_a["employee"], date=MONDAY + dt.timedelta(days=1))
+    services.time_entries_reject(tenant=world.a, entries=TimeEntry.objects.filter(id=tuesday.id), by=world.alice)
+
+    page = carol_client.get(reverse("hr:timesheet"), {"uke": WEEK}).content.decode()
+    assert 'name="rows-0-d1" value="7.50"' in page and 'name="rows-0-d0" value="7.50"' not in page
+    carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d1="6"))
+    statuses = dict(TimeEntry.objects.filter(employee=hr_a["employee"]).values_list("date", "status"))
+    assert statuses == {MONDAY: "submitted", MONDAY + dt.timedelta(days=1): "draft"}
+    assert TimeEntry.objects.get(id=tuesday.id).hours == Decimal("6.00")
