@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..paging import Progress
 from ..retry import body_has_versions
 
 Fields = str | Iterable[str] | None
@@ -33,40 +32,21 @@ def require_versions(objects: list[Mapping[str, Any]]) -> list[Mapping[str, Any]
 
 
 class ResourceBase:
-    """Implemented by `TripletexClient`; listed here so the mixins read on their own."""
+    """The write shapes every entity shares, so the retry rule for each lives in one place.
 
-    def read(self, path: str, *, fields: Fields = None, params: Mapping[str, Any] | None = None) -> dict:
-        raise NotImplementedError
+    `read`, `write`, `delete`, `paginate` and `upload` come from `TripletexClient`.
+    """
 
-    def paginate(
-        self,
-        path: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        fields: Fields = None,
-        sorting: str | None = None,
-        progress: Progress | None = None,
-        page_size: int | None = None,
-        limit: int | None = None,
-    ) -> Iterator[dict]:
-        raise NotImplementedError
+    def _create(self, path: str, body: Any) -> Any:
+        # Tripletex has no idempotency keys: a create is never resent; a lost answer raises InDoubt.
+        return self.write("POST", path, body, retry_safe=False)
 
-    def write(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        *,
-        params: Mapping[str, Any] | None = None,
-        retry_safe: bool,
-    ) -> Any:
-        raise NotImplementedError
+    def _update(self, path: str, changes: Mapping[str, Any], *, id: int, version: int) -> dict:
+        # Carrying the version read makes a resend harmless (a stale one is refused), so it may be retried.
+        return self.write("PUT", path, with_version(changes, id=id, version=version), retry_safe=True)
 
-    def delete(self, path: str, *, params: Mapping[str, Any] | None = None, retry_safe: bool) -> None:
-        raise NotImplementedError
-
-    def upload(self, path: str, *, files: Mapping[str, Any]) -> Any:
-        raise NotImplementedError
+    def _update_many(self, path: str, objects: Iterable[Mapping[str, Any]]) -> list[dict]:
+        return self.write("PUT", path, require_versions(list(objects)), retry_safe=True)
 
     def list_all(self, path: str, **kwargs: Any) -> list[dict]:
         """Every value of a list endpoint, all pages; takes the same arguments as `paginate`."""

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..paging import Progress
-from .base import Fields, ResourceBase, with_version
+from .base import Fields, ResourceBase
 
 
 class EventMixin(ResourceBase):
@@ -23,12 +23,11 @@ class EventMixin(ResourceBase):
 
     def event_subscription_create(self, subscription: Mapping[str, Any]) -> dict:
         """`event`, `targetUrl` (absolute HTTPS), optional `fields`, `authHeaderName`/`authHeaderValue`."""
-        return self.write("POST", "/event/subscription", subscription, retry_safe=False)
+        return self._create("/event/subscription", subscription)
 
     def event_subscription_update(self, subscription_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
         """E.g. `{"status": "ACTIVE"}` to re-enable one Tripletex disabled after too many errors."""
-        body = with_version(changes, id=subscription_id, version=version)
-        return self.write("PUT", f"/event/subscription/{subscription_id}", body, retry_safe=True)
+        return self._update(f"/event/subscription/{subscription_id}", changes, id=subscription_id, version=version)
 
     def event_subscription_delete(self, subscription_id: int) -> None:
         # No version on this DELETE, so a resend after a drop is not provably harmless; keep the rule simple.

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ..paging import Progress
-from .base import Fields, ResourceBase, require_versions, with_version
+from .base import Fields, ResourceBase
 
 
 class EmployeeMixin(ResourceBase):
@@ -38,11 +38,10 @@ class EmployeeMixin(ResourceBase):
         return self.read(f"/employee/{employee_id}", fields=fields)
 
     def employee_create(self, employee: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/employee", employee, retry_safe=False)
+        return self._create("/employee", employee)
 
     def employee_update(self, employee_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=employee_id, version=version)
-        return self.write("PUT", f"/employee/{employee_id}", body, retry_safe=True)
+        return self._update(f"/employee/{employee_id}", changes, id=employee_id, version=version)
 
 
 class ActivityMixin(ResourceBase):
@@ -77,7 +76,7 @@ class ActivityMixin(ResourceBase):
         return self.list_all("/activity/>forTimeSheet", params=query, fields=fields)
 
     def activity_create(self, activity: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/activity", activity, retry_safe=False)
+        return self._create("/activity", activity)
 
 
 class SalaryTypeMixin(ResourceBase):
@@ -126,20 +125,19 @@ class TimesheetMixin(ResourceBase):
         return self.read(f"/timesheet/entry/{entry_id}", fields=fields)
 
     def timesheet_entry_create(self, entry: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/timesheet/entry", entry, retry_safe=False)
+        return self._create("/timesheet/entry", entry)
 
     def timesheet_entry_create_many(self, entries: list[Mapping[str, Any]]) -> list[dict]:
         """One call for entries of several employees. In doubt, reconcile with `timesheet_entry_search` by
         employee + date + activity + project before sending again."""
-        return self.write("POST", "/timesheet/entry/list", list(entries), retry_safe=False)
+        return self._create("/timesheet/entry/list", list(entries))
 
     def timesheet_entry_update(self, entry_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=entry_id, version=version)
-        return self.write("PUT", f"/timesheet/entry/{entry_id}", body, retry_safe=True)
+        return self._update(f"/timesheet/entry/{entry_id}", changes, id=entry_id, version=version)
 
     def timesheet_entry_update_many(self, entries: list[Mapping[str, Any]]) -> list[dict]:
         """Each entry must carry `id` and the `version` read, which is what makes a resend harmless."""
-        return self.write("PUT", "/timesheet/entry/list", require_versions(list(entries)), retry_safe=True)
+        return self._update_many("/timesheet/entry/list", entries)
 
     def timesheet_entry_delete(self, entry_id: int, *, version: int) -> None:
         self.delete(f"/timesheet/entry/{entry_id}", params={"version": version}, retry_safe=True)
@@ -161,7 +159,7 @@ class TimesheetMixin(ResourceBase):
         )
 
     def timesheet_salary_type_spec_create(self, spec: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/timesheet/salaryTypeSpecification", spec, retry_safe=False)
+        return self._create("/timesheet/salaryTypeSpecification", spec)
 
     def timesheet_month_status(
         self, *, employee_ids: Iterable[int], month: dt.date | str, fields: Fields = None

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..paging import Progress
-from .base import Fields, ResourceBase, require_versions, with_version
+from .base import Fields, ResourceBase
 
 
 class ProjectMixin(ResourceBase):
@@ -48,14 +48,13 @@ class ProjectMixin(ResourceBase):
 
     def project_create(self, project: Mapping[str, Any]) -> dict:
         """Tripletex requires `name`, `startDate` and `projectManager` on create."""
-        return self.write("POST", "/project", project, retry_safe=False)
+        return self._create("/project", project)
 
     def project_create_many(self, projects: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("POST", "/project/list", list(projects), retry_safe=False)
+        return self._create("/project/list", list(projects))
 
     def project_update(self, project_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=project_id, version=version)
-        return self.write("PUT", f"/project/{project_id}", body, retry_safe=True)
+        return self._update(f"/project/{project_id}", changes, id=project_id, version=version)
 
     def project_update_many(self, projects: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("PUT", "/project/list", require_versions(list(projects)), retry_safe=True)
+        return self._update_many("/project/list", projects)

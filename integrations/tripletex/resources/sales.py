@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..paging import Progress
-from .base import Fields, ResourceBase, require_versions, with_version
+from .base import Fields, ResourceBase
 
 
 class CustomerMixin(ResourceBase):
@@ -38,17 +38,16 @@ class CustomerMixin(ResourceBase):
         return self.read(f"/customer/{customer_id}", fields=fields)
 
     def customer_create(self, customer: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/customer", customer, retry_safe=False)
+        return self._create("/customer", customer)
 
     def customer_create_many(self, customers: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("POST", "/customer/list", list(customers), retry_safe=False)
+        return self._create("/customer/list", list(customers))
 
     def customer_update(self, customer_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=customer_id, version=version)
-        return self.write("PUT", f"/customer/{customer_id}", body, retry_safe=True)
+        return self._update(f"/customer/{customer_id}", changes, id=customer_id, version=version)
 
     def customer_update_many(self, customers: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("PUT", "/customer/list", require_versions(list(customers)), retry_safe=True)
+        return self._update_many("/customer/list", customers)
 
 
 class SupplierMixin(ResourceBase):
@@ -75,11 +74,10 @@ class SupplierMixin(ResourceBase):
         return self.read(f"/supplier/{supplier_id}", fields=fields)
 
     def supplier_create(self, supplier: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/supplier", supplier, retry_safe=False)
+        return self._create("/supplier", supplier)
 
     def supplier_update(self, supplier_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=supplier_id, version=version)
-        return self.write("PUT", f"/supplier/{supplier_id}", body, retry_safe=True)
+        return self._update(f"/supplier/{supplier_id}", changes, id=supplier_id, version=version)
 
 
 class ProductMixin(ResourceBase):
@@ -105,17 +103,16 @@ class ProductMixin(ResourceBase):
         return self.read(f"/product/{product_id}", fields=fields)
 
     def product_create(self, product: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/product", product, retry_safe=False)
+        return self._create("/product", product)
 
     def product_create_many(self, products: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("POST", "/product/list", list(products), retry_safe=False)
+        return self._create("/product/list", list(products))
 
     def product_update(self, product_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
-        body = with_version(changes, id=product_id, version=version)
-        return self.write("PUT", f"/product/{product_id}", body, retry_safe=True)
+        return self._update(f"/product/{product_id}", changes, id=product_id, version=version)
 
     def product_update_many(self, products: list[Mapping[str, Any]]) -> list[dict]:
-        return self.write("PUT", "/product/list", require_versions(list(products)), retry_safe=True)
+        return self._update_many("/product/list", products)
 
 
 class OrderMixin(ResourceBase):
@@ -145,12 +142,12 @@ class OrderMixin(ResourceBase):
 
     def order_create(self, order: Mapping[str, Any]) -> dict:
         """An order with its `orderLines` in one call; left uninvoiced it is a draft ("ordrekladd")."""
-        return self.write("POST", "/order", order, retry_safe=False)
+        return self._create("/order", order)
 
     def order_create_many(self, orders: list[Mapping[str, Any]]) -> list[dict]:
         if len(orders) > 100:
             raise ValueError("Tripletex takes at most 100 orders per call")
-        return self.write("POST", "/order/list", list(orders), retry_safe=False)
+        return self._create("/order/list", list(orders))
 
     def order_invoice(
         self,
@@ -173,7 +170,7 @@ class OrderMixin(ResourceBase):
         return self.write("PUT", f"/order/{order_id}/:invoice", params=query, retry_safe=False)
 
     def order_line_create(self, line: Mapping[str, Any]) -> dict:
-        return self.write("POST", "/order/orderline", line, retry_safe=False)
+        return self._create("/order/orderline", line)
 
 
 class InvoiceMixin(ResourceBase):
@@ -251,4 +248,4 @@ class PurchaseOrderMixin(ResourceBase):
 
     def purchase_order_create(self, purchase_order: Mapping[str, Any]) -> dict:
         """Needs the Logistics module in the company's Tripletex (403 otherwise)."""
-        return self.write("POST", "/purchaseOrder", purchase_order, retry_safe=False)
+        return self._create("/purchaseOrder", purchase_order)
