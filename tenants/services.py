@@ -3,13 +3,6 @@ from django.db import transaction
 from .models import Membership, Tenant, User
 
 
-def tenant_create(*, name: str, org_number: str, slug: str) -> Tenant:
-    tenant = Tenant(name=name, org_number=org_number, slug=slug)
-    tenant.full_clean()
-    tenant.save()
-    return tenant
-
-
 def membership_grant(*, tenant: Tenant, user: User, role: str) -> Membership:
     membership, _ = Membership.objects.update_or_create(tenant=tenant, user=user, defaults={"role": role})
     return membership
