@@ -162,6 +162,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+    # Local changes of master data left behind, or due for a retry, go within a minute.
+    "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
 }

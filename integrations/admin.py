@@ -2,27 +2,30 @@ from django.contrib import admin
 
 from tenants.admin import TenantScopedAdmin
 
-from .models import Connection, ConnectionEvent, HourSlot, HourTransfer, Link, SyncRecord, SyncRun
+from .models import (
+    Connection, ConnectionEvent, ConnectorConfig, HourSlot, HourTransfer, Link, OutboundChange, RemoteChange,
+    SyncRecord, SyncRun, WebhookDelivery, WebhookSubscription,
+)
 
 
 @admin.register(Connection)
 class ConnectionAdmin(TenantScopedAdmin):
     list_display = ("state", "tripletex_company_name", "connected_at", "last_refreshed_at")
     # The token is never shown, not even to a superuser; it changes only through the wizard.
-    exclude = ("tenant", "employee_token")
+    exclude = ("tenant", "employee_token", "webhook_secret")
     readonly_fields = ("state", "tripletex_company_id", "tripletex_company_name", "connected_at", "last_refreshed_at")
 
 
 @admin.register(Link)
 class LinkAdmin(TenantScopedAdmin):
-    list_display = ("kind", "local_id", "tripletex_id", "tripletex_company_id", "missing_since")
-    list_filter = ("kind",)
+    list_display = ("kind", "local_id", "tripletex_id", "tripletex_company_id", "state", "missing_since")
+    list_filter = ("kind", "state")
 
 
 @admin.register(SyncRun)
 class SyncRunAdmin(TenantScopedAdmin):
-    list_display = ("kind", "status", "created_at", "finished_at")
-    list_filter = ("kind", "status")
+    list_display = ("kind", "connector", "trigger", "status", "created_at", "finished_at")
+    list_filter = ("kind", "connector", "status")
 
 
 @admin.register(SyncRecord)
@@ -49,3 +52,32 @@ class HourSlotAdmin(TenantScopedAdmin):
     list_display = ("kind", "employee_id", "date", "project_id", "activity_id", "wage_type_id", "tripletex_id",
                     "hours", "in_doubt")
     list_filter = ("kind", "in_doubt")
+
+
+@admin.register(ConnectorConfig)
+class ConnectorConfigAdmin(TenantScopedAdmin):
+    list_display = ("name", "enabled", "watermark", "updated_at")
+    readonly_fields = ("watermark", "digests", "last_run")
+
+
+@admin.register(OutboundChange)
+class OutboundChangeAdmin(TenantScopedAdmin):
+    list_display = ("kind", "local_id", "op", "state", "attempts", "updated_at")
+    list_filter = ("kind", "state")
+    readonly_fields = ("claimed_by", "claimed_at")
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(TenantScopedAdmin):
+    list_display = ("connector", "event", "tripletex_id", "status", "checked_at")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(TenantScopedAdmin):
+    list_display = ("created_at", "event", "tripletex_id", "processed_at")
+
+
+@admin.register(RemoteChange)
+class RemoteChangeAdmin(TenantScopedAdmin):
+    list_display = ("kind", "label", "change", "state", "created_at")
+    list_filter = ("kind", "change", "state")

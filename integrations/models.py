@@ -1,4 +1,6 @@
 """A company's connection to Tripletex, the links between our rows and Tripletex's, and sync logs."""
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +25,10 @@ class Connection(TenantOwned):
     tripletex_employee_name = models.CharField(max_length=200, blank=True)
     connected_at = models.DateTimeField(null=True, blank=True)
     last_refreshed_at = models.DateTimeField(null=True, blank=True)
+    # Webhooks: Tripletex posts to /webhooks/tripletex/<webhook_key>/ with `webhook_secret` in a header.
+    # The key only routes; the secret proves the call is Tripletex's.
+    webhook_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    webhook_secret = EncryptedTextField(blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="connection_one_per_tenant")]
@@ -38,7 +44,11 @@ class Connection(TenantOwned):
 
 
 class Link(TenantOwned):
-    """Our row ↔ Tripletex's object, per Tripletex company so a reconnect to another company never mixes."""
+    """Our row ↔ Tripletex's object, per Tripletex company so a reconnect to another company never mixes.
+
+    One table for every connector. The hashes are of the synced fields as last written or read on each
+    side: a change that comes back carrying the hash we wrote is our own echo, not a new change.
+    """
 
     class Kind(models.TextChoices):
         EMPLOYEE = "employee", _("Ansatt")
@@ -47,6 +57,12 @@ class Link(TenantOwned):
         ACTIVITY = "activity", _("Aktivitet")
         CUSTOMER = "customer", _("Kunde")
 
+    class State(models.TextChoices):
+        LINKED = "linked", _("Koblet")
+        # Deliberately cut (seed 000: a customer deleted here); nothing flows either way until restored.
+        BROKEN = "broken", _("Brutt")
+        GONE = "gone", _("Borte i Tripletex")
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     local_id = models.BigIntegerField()
     tripletex_company_id = models.BigIntegerField()
@@ -54,6 +70,10 @@ class Link(TenantOwned):
     tripletex_version = models.IntegerField(null=True, blank=True)
     # Set when the object was not found in Tripletex on the last wizard run.
     missing_since = models.DateTimeField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.LINKED)
+    local_hash = models.CharField(max_length=64, blank=True)
+    remote_hash = models.CharField(max_length=64, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -75,6 +95,14 @@ class SyncRun(TenantOwned):
         REFRESH = "refresh", _("Oppdatering")
         HOURS = "hours", _("Timeoverføring")
         HOURS_EXPORT = "hours_export", _("Eksport av timer")
+        CONNECTOR = "connector", _("Integrasjon")
+
+    class Trigger(models.TextChoices):
+        WIZARD = "wizard", _("Veiviser")
+        SCHEDULE = "schedule", _("Planlagt")
+        WEBHOOK = "webhook", _("Endring i Tripletex")
+        MANUAL = "manual", _("Synkroniser nå")
+        LOCAL_CHANGE = "local_change", _("Endring her")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Pågår")
@@ -83,6 +111,9 @@ class SyncRun(TenantOwned):
         FAILED = "failed", _("Feilet")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
+    # For connector runs: which connector, and what started it.
+    connector = models.CharField(max_length=40, blank=True)
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +122,7 @@ class SyncRun(TenantOwned):
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["tenant", "connector", "-created_at"])]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}"
@@ -106,8 +138,14 @@ class SyncRecord(TenantOwned):
         SKIPPED = "skipped", _("Hoppet over")
         FAILED = "failed", _("Feilet")
         DELETED = "deleted", _("Slettet")
+        UNCHANGED = "unchanged", _("Uendret")
+
+    class Direction(models.TextChoices):
+        TO_TRIPLETEX = "out", _("Til Tripletex")
+        FROM_TRIPLETEX = "in", _("Fra Tripletex")
 
     run = models.ForeignKey(SyncRun, on_delete=models.CASCADE, related_name="records")
+    direction = models.CharField(max_length=3, choices=Direction.choices, blank=True)
     object_kind = models.CharField(max_length=20)
     local_id = models.BigIntegerField(null=True, blank=True)
     tripletex_id = models.BigIntegerField(null=True, blank=True)
@@ -119,6 +157,7 @@ class SyncRecord(TenantOwned):
 
     class Meta:
         ordering = ["id"]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
 
 
 class ConnectionEvent(TenantOwned):
@@ -236,3 +275,146 @@ class HourTransfer(TenantOwned):
 
     def __str__(self):
         return f"{self.local_entry_id} {self.action} {self.state}"
+
+
+class ConnectorConfig(TenantOwned):
+    """A connector switched on or off for one company, its options, and where its reconcile got to."""
+
+    name = models.CharField(max_length=40)
+    enabled = models.BooleanField(default=False)
+    options = models.JSONField(default=dict, blank=True)
+    # Tripletex changes up to this moment are in; it moves only when a reconcile succeeds.
+    watermark = models.DateTimeField(null=True, blank=True)
+    # Per list read: the `versionDigest` last seen, sent back as If-None-Match (304 = nothing changed).
+    digests = models.JSONField(default=dict, blank=True)
+    last_run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="connector_config_unique")]
+
+    def __str__(self):
+        return f"{self.name} ({'on' if self.enabled else 'off'})"
+
+
+class OutboundChange(TenantOwned):
+    """The outbox for local changes to master data: "this row changed here, bring Tripletex in step".
+
+    Written in the transaction that changed the row, only while a connector that owns the kind is on.
+    It names the row, not its values: the worker sends the row's state when it runs, so several quick
+    changes to one row coalesce into one pending change and one send of the latest state.
+    """
+
+    class Op(models.TextChoices):
+        UPSERT = "upsert", _("Endret")
+        DELETE = "delete", _("Slettet")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        SENDING = "sending", _("Sendes")
+        DONE = "done", _("Ferdig")
+        FAILED = "failed", _("Feilet")
+
+    kind = models.CharField(max_length=20, choices=Link.Kind.choices)
+    local_id = models.BigIntegerField()
+    op = models.CharField(max_length=10, choices=Op.choices, default=Op.UPSERT)
+    # A deleted row is gone when the worker runs: what it needs (number, name) is kept here.
+    snapshot = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=64, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    message = models.TextField(blank=True)
+    request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "kind", "local_id"], condition=models.Q(state="pending"),
+                name="outbound_change_one_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["tenant", "state", "next_attempt_at"]),
+            models.Index(fields=["state", "claimed_at"]),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.local_id} {self.op} {self.state}"
+
+
+class WebhookSubscription(TenantOwned):
+    """A Tripletex `/event/subscription` we made for a connector, so it can be deleted again."""
+
+    connector = models.CharField(max_length=40)
+    event = models.CharField(max_length=60)
+    tripletex_company_id = models.BigIntegerField()
+    tripletex_id = models.BigIntegerField()
+    status = models.CharField(max_length=40, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "tripletex_company_id", "event"], name="webhook_subscription_unique"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event} → {self.tripletex_id} ({self.status})"
+
+
+class WebhookDelivery(TenantOwned):
+    """A webhook call we accepted; the unique key drops a second delivery of the same change."""
+
+    key = models.CharField(max_length=200)
+    event = models.CharField(max_length=60)
+    tripletex_id = models.BigIntegerField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "key"], name="webhook_delivery_unique")]
+        indexes = [models.Index(fields=["tenant", "created_at"])]
+
+
+class RemoteChange(TenantOwned):
+    """"Endret i Tripletex": a change found in Tripletex that waits for the admin to accept it.
+
+    For companies that use only the wizard (seed 001 fetches data only when the wizard runs), nothing
+    changes here until the admin accepts; accepting applies it as Ferdigstill would.
+    """
+
+    class Change(models.TextChoices):
+        NEW = "new", _("Ny")
+        CHANGED = "changed", _("Endret")
+        CLOSED = "closed", _("Avsluttet")
+        DELETED = "deleted", _("Slettet")
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Venter")
+        ACCEPTED = "accepted", _("Godtatt")
+        DISMISSED = "dismissed", _("Avvist")
+
+    kind = models.CharField(max_length=20, choices=Link.Kind.choices)
+    tripletex_company_id = models.BigIntegerField()
+    tripletex_id = models.BigIntegerField()
+    tripletex_version = models.IntegerField(null=True, blank=True)
+    local_id = models.BigIntegerField(null=True, blank=True)
+    change = models.CharField(max_length=10, choices=Change.choices)
+    label = models.CharField(max_length=300, blank=True)
+    # Our model's fields as Tripletex has them now, and what accepting would change ({field: [ours, theirs]}).
+    data = models.JSONField(default=dict, blank=True)
+    diff = models.JSONField(default=dict, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["kind", "label"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "tripletex_company_id", "kind", "tripletex_id"],
+                condition=models.Q(state="pending"), name="remote_change_one_pending",
+            ),
+        ]

@@ -39,3 +39,60 @@ def sweep_hours() -> None:
         tenant_ids = push.hours_sweep()
     for tenant_id in tenant_ids:
         enqueue_push(tenant_id=tenant_id)
+
+
+# --- connectors -------------------------------------------------------------------------------------
+
+@shared_task(acks_late=True, ignore_result=True)
+def connector_run(run_id: int) -> None:
+    """A queued reconcile run ("Synkroniser nå", the schedule, a connector switched on)."""
+    from .connectors.runner import connector_run_execute
+    from .models import SyncRun
+
+    with scopes_disabled():
+        run = SyncRun.objects.select_related("tenant").filter(id=run_id).first()
+    if run is None:
+        return
+    with scope(tenant=run.tenant):
+        connector_run_execute(run=run)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def push_local_changes(tenant_id: int) -> None:
+    """Send a company's queued local changes of master data to Tripletex."""
+    from .connectors.runner import outbound_changes_push
+
+    with scopes_disabled():
+        tenant = Tenant.objects.filter(id=tenant_id).first()
+    if tenant is None:
+        return
+    with scope(tenant=tenant):
+        outcome = outbound_changes_push(tenant=tenant)
+    if outcome.retry_after is not None:
+        push_local_changes.apply_async(kwargs={"tenant_id": tenant_id}, countdown=outcome.retry_after)
+    elif outcome.more:
+        push_local_changes.delay(tenant_id=tenant_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def sweep_local_changes() -> None:
+    """Every minute (beat): put back dead workers' claims and send what the broker lost or a retry waits for."""
+    from .connectors.runner import outbound_changes_sweep
+
+    with scopes_disabled():
+        tenant_ids = outbound_changes_sweep()
+    for tenant_id in tenant_ids:
+        push_local_changes.delay(tenant_id=tenant_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_subscriptions_sync(tenant_id: int) -> None:
+    """Make the company's Tripletex webhook subscriptions match the connectors switched on."""
+    from .connectors import webhooks
+
+    with scopes_disabled():
+        tenant = Tenant.objects.filter(id=tenant_id).first()
+    if tenant is None:
+        return
+    with scope(tenant=tenant):
+        webhooks.subscriptions_sync(tenant=tenant)

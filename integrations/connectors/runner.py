@@ -1,0 +1,233 @@
+"""Runs connectors' handlers against Tripletex: reconcile runs, the outbox of local changes, webhook events.
+
+Every entry point checks, before it calls Tripletex, that the company's connection is active and the
+connector is on, so removing the integration or switching a connector off stops it at the next step.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from dataclasses import dataclass
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tenants.models import Tenant
+
+from ..clients import client_for_connection
+from ..models import Connection, ConnectorConfig, OutboundChange, SyncRecord, SyncRun
+from ..tripletex import RateLimited, TripletexError
+from . import registry
+from .base import Connector, SyncContext
+
+logger = logging.getLogger("integrations.connectors")
+
+# A local change that keeps failing stops at "failed" for the admin's "Prøv igjen" after this many tries.
+MAX_ATTEMPTS = 6
+RETRY_BACKOFF_S = 10.0
+# A claim older than this belongs to a worker that died: the sweep puts the change back.
+CLAIM_TIMEOUT_S = 300
+# Changes one push task sends before it queues itself again behind other companies.
+CHANGES_PER_TASK = 50
+
+_WORKER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _live(tenant: Tenant, name: str) -> tuple[Connection, ConnectorConfig] | None:
+    connection = Connection.objects.filter(tenant=tenant).first()
+    if connection is None or not connection.is_active:
+        return None
+    config = ConnectorConfig.objects.filter(tenant=tenant, name=name, enabled=True).first()
+    if config is None:
+        return None
+    return connection, config
+
+
+def context(*, tenant: Tenant, connector: Connector, run: SyncRun) -> SyncContext | None:
+    """A handler's context, or None when the connection is not active or the connector is off."""
+    live = _live(tenant, connector.name)
+    if live is None:
+        return None
+    connection, config = live
+    return SyncContext(tenant=tenant, connection=connection, client=client_for_connection(connection),
+                       config=config, run=run)
+
+
+def sync_run_finish(run: SyncRun, *, error: str = "") -> SyncRun:
+    """Close a run with a status and per-action counts that the log pages show."""
+    counts: dict[str, int] = {}
+    for action in run.records.values_list("action", flat=True):
+        counts[action] = counts.get(action, 0) + 1
+    run.summary = {**(run.summary or {}), "counts": counts}
+    if error:
+        run.status = SyncRun.Status.FAILED
+        run.message = error
+    elif counts.get(SyncRecord.Action.FAILED):
+        run.status = SyncRun.Status.PARTIAL
+    else:
+        run.status = SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save(update_fields=["summary", "status", "message", "finished_at", "updated_at"])
+    return run
+
+
+def connector_run_execute(*, run: SyncRun) -> SyncRun:
+    """Carry out a queued reconcile run. The watermark moves to the run's start only if it succeeds."""
+    if run.status != SyncRun.Status.RUNNING or run.finished_at is not None:
+        return run  # a redelivered task: the run is already done
+    connector = registry.get(run.connector)
+    if connector is None or connector.reconcile is None:
+        return sync_run_finish(run, error=_("Ukjent integrasjon."))
+    ctx = context(tenant=run.tenant, connector=connector, run=run)
+    if ctx is None:
+        return sync_run_finish(run, error=_("Tripletex er ikke koblet til, eller integrasjonen er slått av."))
+    # Changes made in Tripletex while we read are caught by the next run: the new watermark is the start.
+    started = timezone.now()
+    try:
+        connector.reconcile(ctx)
+    except TripletexError as exc:
+        logger.warning("reconcile %s failed for tenant %s: %s (request %s)", connector.name, run.tenant_id,
+                       exc.message, exc.request_id)
+        return sync_run_finish(run, error=exc.message)
+    sync_run_finish(run)
+    ConnectorConfig.objects.filter(pk=ctx.config.pk).update(watermark=started, last_run=run, digests=ctx.config.digests)
+    return run
+
+
+@dataclass
+class PushOutcome:
+    sent: int = 0
+    more: bool = False
+    retry_after: float | None = None
+
+
+def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> PushOutcome:
+    """Send the company's due local changes, one connector handler call per change."""
+    outcome = PushOutcome()
+    now = timezone.now()
+    due = OutboundChange.objects.filter(
+        tenant=tenant, state=OutboundChange.State.PENDING,
+    ).filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)).order_by("id")
+    ids = list(due.values_list("id", flat=True)[:limit + 1])
+    outcome.more = len(ids) > limit
+    runs: dict[str, SyncRun] = {}
+    contexts: dict[str, SyncContext | None] = {}
+
+    def context_of(connector: Connector) -> SyncContext | None:
+        if connector.name not in contexts:
+            runs[connector.name] = SyncRun.objects.create(
+                tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=connector.name,
+                trigger=SyncRun.Trigger.LOCAL_CHANGE,
+            )
+            contexts[connector.name] = context(tenant=tenant, connector=connector, run=runs[connector.name])
+        return contexts[connector.name]
+
+    try:
+        for change_id in ids[:limit]:
+            claimed = OutboundChange.objects.filter(id=change_id, state=OutboundChange.State.PENDING).update(
+                state=OutboundChange.State.SENDING, claimed_by=_WORKER, claimed_at=timezone.now(),
+            )
+            if not claimed:
+                continue  # another worker has it
+            change = OutboundChange.objects.get(id=change_id)
+            handled = False
+            try:
+                for connector in registry.owners_of(change.kind):
+                    ctx = context_of(connector)
+                    if ctx is None or connector.handle_local_change is None:
+                        continue
+                    connector.handle_local_change(ctx, change)
+                    handled = True
+            except RateLimited as exc:
+                outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
+                _put_back(change, retry_in=outcome.retry_after, count_attempt=False)
+                return outcome
+            except TripletexError as exc:
+                # A handler logs the failures it expects; this is the net for the rest, so none goes unseen.
+                _record_failure(runs[connector.name], change, exc)
+                _failed_attempt(change, exc)
+                continue
+            _finish_change(change, message="" if handled else _("Ingen påslått integrasjon sender dette."))
+            outcome.sent += 1
+    finally:
+        for run in runs.values():
+            if run.records.exists():
+                sync_run_finish(run)
+            else:
+                run.delete()
+    return outcome
+
+
+def _record_failure(run: SyncRun, change: OutboundChange, exc: TripletexError) -> None:
+    SyncRecord.objects.create(
+        tenant_id=change.tenant_id, run=run, object_kind=change.kind, local_id=change.local_id,
+        direction=SyncRecord.Direction.TO_TRIPLETEX, action=SyncRecord.Action.FAILED,
+        label=str(change.snapshot.get("label", ""))[:300], message=exc.message, request_id=exc.request_id or "",
+    )
+
+
+def _finish_change(change: OutboundChange, *, message: str = "") -> None:
+    OutboundChange.objects.filter(id=change.id).update(
+        state=OutboundChange.State.DONE, message=message, claimed_by="", claimed_at=None,
+    )
+
+
+def _put_back(change: OutboundChange, *, retry_in: float, count_attempt: bool = True) -> None:
+    """Back to pending, unless a newer change of the same row is already waiting (it carries the latest state)."""
+    attempts = change.attempts + (1 if count_attempt else 0)
+    newer = OutboundChange.objects.filter(
+        tenant_id=change.tenant_id, kind=change.kind, local_id=change.local_id, state=OutboundChange.State.PENDING,
+    ).exclude(id=change.id).exists()
+    if newer:
+        _finish_change(change, message=_("Erstattet av en nyere endring."))
+        return
+    OutboundChange.objects.filter(id=change.id).update(
+        state=OutboundChange.State.PENDING, attempts=attempts, claimed_by="", claimed_at=None,
+        next_attempt_at=timezone.now() + dt.timedelta(seconds=retry_in),
+    )
+
+
+def _failed_attempt(change: OutboundChange, exc: TripletexError) -> None:
+    """A transient failure is retried with backoff; a permanent one, or too many, stops at failed for the admin."""
+    if exc.permanent or change.attempts + 1 >= MAX_ATTEMPTS:
+        OutboundChange.objects.filter(id=change.id).update(
+            state=OutboundChange.State.FAILED, attempts=change.attempts + 1, message=exc.message,
+            request_id=exc.request_id or "", claimed_by="", claimed_at=None,
+        )
+        return
+    _put_back(change, retry_in=min(RETRY_BACKOFF_S * 2 ** change.attempts, 1800))
+
+
+def outbound_changes_sweep() -> list[int]:
+    """Put back changes claimed by workers that died; the ids of companies with changes due. Runs unscoped."""
+    stale = timezone.now() - dt.timedelta(seconds=CLAIM_TIMEOUT_S)
+    OutboundChange.objects.filter(state=OutboundChange.State.SENDING, claimed_at__lt=stale).update(
+        state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None,
+    )
+    now = timezone.now()
+    due = OutboundChange.objects.filter(state=OutboundChange.State.PENDING).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    return sorted(set(due.values_list("tenant_id", flat=True)))
+
+
+def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tripletex_id: int, event: str) -> SyncRun | None:
+    """A webhook event for one object: the connector re-reads it and applies it under its rules."""
+    connector = registry.get(connector_name)
+    if connector is None or connector.handle_remote_change is None:
+        return None
+    run = SyncRun.objects.create(
+        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=connector.name, trigger=SyncRun.Trigger.WEBHOOK,
+    )
+    ctx = context(tenant=tenant, connector=connector, run=run)
+    if ctx is None:
+        run.delete()
+        return None
+    try:
+        connector.handle_remote_change(ctx, kind, tripletex_id, event)
+    except TripletexError as exc:
+        return sync_run_finish(run, error=exc.message)
+    return sync_run_finish(run)
