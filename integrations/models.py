@@ -73,6 +73,8 @@ class Link(TenantOwned):
     state = models.CharField(max_length=10, choices=State.choices, default=State.LINKED)
     local_hash = models.CharField(max_length=64, blank=True)
     remote_hash = models.CharField(max_length=64, blank=True)
+    # The synced fields as both sides last agreed (our field names): tells which side changed which field.
+    synced_values = models.JSONField(default=dict, blank=True)
     synced_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

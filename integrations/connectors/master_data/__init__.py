@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
+from .rules import RULES
 
 CONNECTOR = register(Connector(
     name="master_data",
@@ -17,6 +18,7 @@ CONNECTOR = register(Connector(
         "Holder prosjekter, kunder og ansatte like her og i Tripletex: endringer på den ene siden "
         "kommer over til den andre av seg selv."
     ),
+    rules=RULES,
     kinds=(Link.Kind.PROJECT, Link.Kind.CUSTOMER, Link.Kind.EMPLOYEE),
     events=(
         "project.create", "project.update", "project.delete",
