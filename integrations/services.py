@@ -50,6 +50,7 @@ def connection_activate(
             tripletex_company_name=company_name,
         )
     transaction.on_commit(lambda: hours.on_connection_activated(tenant_id=tenant.id))
+    transaction.on_commit(lambda: _enqueue_local_changes(tenant_id=tenant.id), robust=True)
     return connection
 
 
@@ -67,3 +68,9 @@ def connection_remove(*, tenant: Tenant, by: User) -> Connection:
         tripletex_company_id=connection.tripletex_company_id, tripletex_company_name=connection.tripletex_company_name,
     )
     return connection
+
+
+def _enqueue_local_changes(*, tenant_id: int) -> None:
+    from .tasks import push_local_changes
+
+    push_local_changes.delay(tenant_id=tenant_id)

@@ -107,6 +107,9 @@ class PushOutcome:
 def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> PushOutcome:
     """Send the company's due local changes, one connector handler call per change."""
     outcome = PushOutcome()
+    connection = Connection.objects.filter(tenant=tenant).first()
+    if connection is None or not connection.is_active:
+        return outcome  # they wait: "Koble til Tripletex" sends them (connection_activate enqueues a push)
     now = timezone.now()
     due = OutboundChange.objects.filter(
         tenant=tenant, state=OutboundChange.State.PENDING,
