@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -169,6 +170,9 @@ CELERY_BEAT_SCHEDULE: dict = {
     # Tripletex disables a webhook subscription after too many failed deliveries: switch it back on, and
     # have the connector fetch what it missed. Also queues again deliveries the broker lost.
     "webhook-subscriptions-check": {"task": "integrations.tasks.webhook_subscriptions_check_all", "schedule": 900.0},
+    # The safety net under webhooks: each connector switched on reads what changed in Tripletex since its last run.
+    "connectors-reconcile-nightly": {"task": "integrations.tasks.connectors_reconcile_nightly",
+                                     "schedule": crontab(hour=2, minute=15)},
 }
 # Days an abandoned activation wizard is kept before its draft (and the key in it) is deleted.
 WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)

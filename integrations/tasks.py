@@ -58,6 +58,15 @@ def connector_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def connectors_reconcile_nightly() -> None:
+    """Nightly (beat): every connector switched on reconciles, whatever webhooks brought or missed."""
+    from .connectors.services import connector_runs_request_scheduled
+
+    with scopes_disabled():
+        connector_runs_request_scheduled()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def push_local_changes(tenant_id: int) -> None:
     """Send a company's queued local changes of master data to Tripletex."""
     from .connectors.runner import outbound_changes_push
