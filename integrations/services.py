@@ -1,4 +1,6 @@
 """State changes of a company's Tripletex connection."""
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -7,6 +9,8 @@ from tenants.models import Tenant, User
 from . import hours
 from .connectors import webhooks
 from .models import Connection, ConnectionEvent, SyncRun
+
+logger = logging.getLogger("integrations")
 
 
 def connection_get_for_update(*, tenant: Tenant) -> Connection:
@@ -62,7 +66,10 @@ def connection_remove(*, tenant: Tenant, by: User) -> Connection:
     if current is not None and current.is_active:
         # The webhook subscriptions can be deleted only while we have the token; done before the row is
         # locked, so a slow Tripletex never holds it. Best effort: the removal goes on whatever happens.
-        webhooks.subscriptions_remove(connection=current)
+        try:
+            webhooks.subscriptions_remove(connection=current)
+        except Exception:
+            logger.exception("could not delete the webhook subscriptions of tenant %s before removal", tenant.id)
     with transaction.atomic():
         connection = connection_get_for_update(tenant=tenant)
         if connection.state != Connection.State.ACTIVE:

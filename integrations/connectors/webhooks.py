@@ -238,8 +238,13 @@ def _record(client: TripletexClient, connection: Connection, *, event: str, conn
                 status=remote.get("status") or "", checked_at=timezone.now(),
             )
     except IntegrityError:
-        # A sync running beside this one recorded the event first; the subscription made here is a spare.
-        _delete_remote(client, remote["id"])
+        # A sync running beside this one recorded the event first. If it recorded another subscription than
+        # this one (it may have found this one in its list and taken it), the one made here is a spare.
+        recorded = WebhookSubscription.objects.filter(
+            tenant_id=connection.tenant_id, tripletex_company_id=connection.tripletex_company_id, event=event,
+        ).values_list("tripletex_id", flat=True).first()
+        if recorded != remote["id"]:
+            _delete_remote(client, remote["id"])
 
 
 def _delete(client: TripletexClient, sub: WebhookSubscription) -> bool:

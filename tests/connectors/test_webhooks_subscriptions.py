@@ -111,6 +111,16 @@ def test_removal_goes_on_when_tripletex_does_not_answer_the_unsubscribe(
     assert set(tx.ours()) == set(PROBE_EVENTS)
 
 
+def test_removal_goes_on_when_the_unsubscribe_cannot_even_start(
+    world, tx, probe, settings, django_capture_on_commit_callbacks,
+):
+    enable(tx, probe, django_capture_on_commit_callbacks)
+    settings.TRIPLETEX_CONSUMER_TOKEN = ""  # no client can be made
+    connection_remove(tenant=tx.tenant, by=world.alice)
+    assert Connection.objects.get(pk=tx.connection.pk).state == Connection.State.REMOVED
+    assert set(tx.ours()) == set(PROBE_EVENTS)
+
+
 def test_a_subscribe_whose_answer_was_lost_is_found_again_not_made_twice(tx, probe, django_capture_on_commit_callbacks):
     tx.fake.set_faults(company_id=tx.company_id, path_prefix="/event/subscription", drop_after_commit=1)
     enable(tx, probe, django_capture_on_commit_callbacks)
