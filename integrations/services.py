@@ -54,10 +54,16 @@ def connection_activate(
             tenant=tenant, action=ConnectionEvent.Action.TOKEN_REPLACED, by=by, tripletex_company_id=company_id,
             tripletex_company_name=company_name,
         )
-    transaction.on_commit(lambda: hours.on_connection_activated(tenant_id=tenant.id))
     # Connectors left switched on through a removal want their webhooks back.
     transaction.on_commit(lambda: _enqueue_subscriptions_sync(tenant_id=tenant.id), robust=True)
+    transaction.on_commit(lambda: hours.on_connection_activated(tenant_id=tenant.id))
     return connection
+
+
+def _enqueue_subscriptions_sync(*, tenant_id: int) -> None:
+    from .tasks import webhook_subscriptions_sync
+
+    webhook_subscriptions_sync.delay(tenant_id=tenant_id)
 
 
 def connection_remove(*, tenant: Tenant, by: User) -> Connection:
@@ -83,9 +89,3 @@ def connection_remove(*, tenant: Tenant, by: User) -> Connection:
             tripletex_company_name=connection.tripletex_company_name,
         )
     return connection
-
-
-def _enqueue_subscriptions_sync(*, tenant_id: int) -> None:
-    from .tasks import webhook_subscriptions_sync
-
-    webhook_subscriptions_sync.delay(tenant_id=tenant_id)
