@@ -64,6 +64,8 @@ def main() -> int:
         info = start_fake(procs)
         env["TRIPLETEX_BASE_URL"] = info["base_url"]
         env["TRIPLETEX_CONSUMER_TOKEN"] = info["consumer_token"]
+        # The fake posts webhooks to this web server, so changes made in it arrive here at once.
+        env.setdefault("SITE_URL", f"http://{WEB[0]}:{WEB[1]}")
         print(json.dumps(info, ensure_ascii=False), flush=True)
         procs.append(subprocess.Popen(
             [PY, "-m", "gunicorn", "config.wsgi", "--bind", f"{WEB[0]}:{WEB[1]}", "--workers", "2", "--threads", "4",

@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -166,6 +167,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
+    # Tripletex disables a webhook subscription after too many failed deliveries: switch it back on, and
+    # have the connector fetch what it missed. Also queues again deliveries the broker lost.
+    "webhook-subscriptions-check": {"task": "integrations.tasks.webhook_subscriptions_check_all", "schedule": 900.0},
+    # The safety net under webhooks: each connector switched on reads what changed in Tripletex since its last run.
+    "connectors-reconcile-nightly": {"task": "integrations.tasks.connectors_reconcile_nightly",
+                                     "schedule": crontab(hour=2, minute=15)},
 }
 # Days an abandoned activation wizard is kept before its draft (and the key in it) is deleted.
 WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)
@@ -176,6 +183,9 @@ TRIPLETEX_BASE_URL = env.str("TRIPLETEX_BASE_URL", default="http://127.0.0.1:876
 TRIPLETEX_CONSUMER_TOKEN = env.str("TRIPLETEX_CONSUMER_TOKEN", default="")
 TRIPLETEX_CONNECT_TIMEOUT = env.float("TRIPLETEX_CONNECT_TIMEOUT", default=5.0)
 TRIPLETEX_READ_TIMEOUT = env.float("TRIPLETEX_READ_TIMEOUT", default=30.0)
+# Where Tripletex reaches us: webhook subscriptions point at SITE_URL + /webhooks/tripletex/<key>/.
+# Tripletex posts only to a public HTTPS address; without one the connectors' reconcile still brings changes.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The application name our consumer token belongs to; admins must type it exactly in Tripletex.
 TRIPLETEX_APPLICATION_NAME = "GrønnJobb"
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from integrations.webhook_views import tripletex_webhook
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
@@ -8,4 +10,5 @@ urlpatterns = [
     path("", include("hr.urls")),
     path("integrasjoner/", include("integrations.urls")),
     path("tripletex/", include("wizard.urls")),
+    path("webhooks/tripletex/<uuid:key>/", tripletex_webhook, name="tripletex_webhook"),
 ]

@@ -17,7 +17,13 @@ def _subscription_check(req: Request, obj: dict, old) -> None:
     url = obj.get("targetUrl", "")
     if not url.startswith(("http://", "https://")):
         raise errors.validation("targetUrl", "targetUrl må være en absolutt URL.")
+    statuses = req.app.spec.schemas["Subscription"]["properties"]["status"]["enum"]
     obj.setdefault("status", "ACTIVE")
+    if obj["status"] not in statuses:
+        raise errors.validation("status", f"Ukjent status: {obj['status']}.")
+    if old is not None and obj["status"] == "ACTIVE" and old.get("status") != "ACTIVE":
+        # Switched on again (after DISABLED_TOO_MANY_ERRORS, say): the failure count starts afresh.
+        obj["_failures"] = 0
 
 
 BEHAVIOURS["subscription"] = Behaviour(required=("event", "targetUrl"), check=_subscription_check)

@@ -13,6 +13,8 @@ Endpoints (JSON in, JSON out):
   POST   /_fake/companies/{cid}/objects/{kind}            create as a Tripletex user would (fires webhooks)
   PUT    /_fake/companies/{cid}/objects/{kind}/{id}       change fields (fires webhooks)
   DELETE /_fake/companies/{cid}/objects/{kind}/{id}
+  POST   /_fake/companies/{cid}/subscriptions/{id}/disable   {status?}   as Tripletex does after too many
+                                               failed deliveries (default DISABLED_TOO_MANY_ERRORS)
   POST   /_fake/companies/{cid}/locks          {date_from, date_to, employee_id?}   (dates inclusive)
   DELETE /_fake/companies/{cid}/locks
   GET    /_fake/calls[?company_id=]            DELETE /_fake/calls
@@ -102,6 +104,8 @@ def _dispatch(app, method, parts, params, body):
                          "company_id": company.id, "employee_id": tok.employee_id}
         if sub == "locks":
             return _locks(app, company, method, body)
+        if sub == "subscriptions" and len(parts) == 5 and parts[4] == "disable" and method == "POST":
+            return _disable_subscription(app, company, int(parts[3]), body.get("status") or "DISABLED_TOO_MANY_ERRORS")
         if sub == "objects":
             return _objects(app, company, method, parts[3:], body)
     if head == "tokens":
@@ -170,6 +174,18 @@ def _locks(app, company, method, body):
         api_timesheet.refresh_locked(company)
         return 200, {"locks": [{"date_from": p.date_from.isoformat(), "date_to": p.date_to.isoformat(),
                                 "employee_id": p.employee_id} for p in company.locks]}
+
+
+def _disable_subscription(app, company, sub_id: int, status: str):
+    if status == "ACTIVE" or status not in app.spec.schemas["Subscription"]["properties"]["status"]["enum"]:
+        raise ValueError(f"not a disabled status: {status}")
+    with app.store.lock:
+        obj = company.get("subscription", sub_id)
+        if obj is None:
+            return 404, {"error": "not found"}
+        app.store.update(company, "subscription", obj, {"status": status}, fire=False)
+        return 200, {"value": app.renderer(company).render(obj, KINDS["subscription"].schema, None,
+                                                           KINDS["subscription"].write_only)}
 
 
 def _objects(app, company, method, rest, body):

@@ -1,11 +1,16 @@
 """State changes of a company's Tripletex connection."""
+import logging
+
 from django.db import transaction
 from django.utils import timezone
 
 from tenants.models import Tenant, User
 
 from . import hours
+from .connectors import webhooks
 from .models import Connection, ConnectionEvent, SyncRun
+
+logger = logging.getLogger("integrations")
 
 
 def connection_get_for_update(*, tenant: Tenant) -> Connection:
@@ -49,24 +54,41 @@ def connection_activate(
             tenant=tenant, action=ConnectionEvent.Action.TOKEN_REPLACED, by=by, tripletex_company_id=company_id,
             tripletex_company_name=company_name,
         )
+    # Connectors left switched on through a removal want their webhooks back.
+    transaction.on_commit(lambda: _enqueue_subscriptions_sync(tenant_id=tenant.id), robust=True)
     transaction.on_commit(lambda: hours.on_connection_activated(tenant_id=tenant.id))
     transaction.on_commit(lambda: _enqueue_local_changes(tenant_id=tenant.id), robust=True)
     return connection
 
 
-@transaction.atomic
+def _enqueue_subscriptions_sync(*, tenant_id: int) -> None:
+    from .tasks import webhook_subscriptions_sync
+
+    webhook_subscriptions_sync.delay(tenant_id=tenant_id)
+
+
 def connection_remove(*, tenant: Tenant, by: User) -> Connection:
     """Fjern integrasjon: stop all transfers now and forget the token; history and links stay."""
-    connection = connection_get_for_update(tenant=tenant)
-    if connection.state != Connection.State.ACTIVE:
-        return connection
-    connection.state = Connection.State.REMOVED
-    connection.employee_token = ""
-    connection.save()
-    ConnectionEvent.objects.create(
-        tenant=tenant, action=ConnectionEvent.Action.REMOVED, by=by,
-        tripletex_company_id=connection.tripletex_company_id, tripletex_company_name=connection.tripletex_company_name,
-    )
+    current = Connection.objects.filter(tenant=tenant).first()
+    if current is not None and current.is_active:
+        # The webhook subscriptions can be deleted only while we have the token; done before the row is
+        # locked, so a slow Tripletex never holds it. Best effort: the removal goes on whatever happens.
+        try:
+            webhooks.subscriptions_remove(connection=current)
+        except Exception:
+            logger.exception("could not delete the webhook subscriptions of tenant %s before removal", tenant.id)
+    with transaction.atomic():
+        connection = connection_get_for_update(tenant=tenant)
+        if connection.state != Connection.State.ACTIVE:
+            return connection
+        connection.state = Connection.State.REMOVED
+        connection.employee_token = ""
+        connection.save()
+        ConnectionEvent.objects.create(
+            tenant=tenant, action=ConnectionEvent.Action.REMOVED, by=by,
+            tripletex_company_id=connection.tripletex_company_id,
+            tripletex_company_name=connection.tripletex_company_name,
+        )
     return connection
 
 

@@ -58,6 +58,15 @@ def connector_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def connectors_reconcile_nightly() -> None:
+    """Nightly (beat): every connector switched on reconciles, whatever webhooks brought or missed."""
+    from .connectors.services import connector_runs_request_scheduled
+
+    with scopes_disabled():
+        connector_runs_request_scheduled()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def push_local_changes(tenant_id: int) -> None:
     """Send a company's queued local changes of master data to Tripletex."""
     from .connectors.runner import outbound_changes_push
@@ -96,3 +105,44 @@ def webhook_subscriptions_sync(tenant_id: int) -> None:
         return
     with scope(tenant=tenant):
         webhooks.subscriptions_sync(tenant=tenant)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_process(delivery_id: int) -> None:
+    """Hand one accepted webhook delivery to the connectors that subscribe to its event."""
+    from .connectors import webhooks
+    from .models import WebhookDelivery
+
+    with scopes_disabled():
+        delivery = WebhookDelivery.objects.select_related("tenant").filter(id=delivery_id).first()
+    if delivery is None or delivery.processed_at is not None:
+        return
+    with scope(tenant=delivery.tenant):
+        webhooks.delivery_process(delivery=delivery)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_subscriptions_check(tenant_id: int) -> None:
+    """Re-enable the company's subscriptions Tripletex disabled, and reconcile what they missed."""
+    from .connectors import webhooks
+
+    with scopes_disabled():
+        tenant = Tenant.objects.filter(id=tenant_id).first()
+    if tenant is None:
+        return
+    with scope(tenant=tenant):
+        webhooks.subscriptions_check(tenant=tenant)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def webhook_subscriptions_check_all() -> None:
+    """Every 15 minutes (beat): check each company's subscriptions, and queue again deliveries whose task was lost."""
+    from .connectors import webhooks
+
+    with scopes_disabled():
+        tenant_ids = webhooks.tenants_to_check()
+        delivery_ids = webhooks.deliveries_housekeeping()
+    for tenant_id in tenant_ids:
+        webhook_subscriptions_check.delay(tenant_id=tenant_id)
+    for delivery_id in delivery_ids:
+        webhook_process.delay(delivery_id=delivery_id)

@@ -22,6 +22,8 @@ PARAMS = {
     "kind": lambda objs: "project",
     "step": lambda objs: "prosjekter",
     "task_id": lambda objs: objs["run"].id,
+    # Tripletex's webhook address for A: bob holds no secret for it, so he is refused.
+    "key": lambda objs: objs["connection"].webhook_key,
 }
 
 NOT_OBJECTS = {"kind", "step"}
@@ -54,11 +56,13 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import SyncRecord, SyncRun
+    from integrations.models import Connection, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
-    return {**hr_a, "run": run, "record": record}
+    connection = Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, employee_token="alfa-token",
+                                           tripletex_company_id=1, webhook_secret="alfa-webhook-secret")
+    return {**hr_a, "run": run, "record": record, "connection": connection}
 
 
 def test_routes_are_found():

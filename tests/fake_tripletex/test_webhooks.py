@@ -100,3 +100,37 @@ def test_slow_subscriber_does_not_block_the_request(api, fake_tripletex):
     assert time.perf_counter() - t < 0.5
     api.delete(f"{api.base}/event/subscription/{sub['id']}")
     sock.close()
+
+
+def test_disabled_subscription_delivers_nothing_until_put_back_to_active(api, fake_tripletex, receiver):
+    sub = subscribe(api, receiver, "customer.update", fields="id,version")
+    company_id = fake_tripletex.demo["id"]
+    disabled = fake_tripletex.disable_subscription(company_id, sub["id"])
+    assert disabled["status"] == "DISABLED_TOO_MANY_ERRORS" and "authHeaderValue" not in disabled
+    cid = ids(api, "/customer")[1]
+    fake_tripletex.change(company_id, "customer", cid, phoneNumber="11111111")
+    with pytest.raises(queue.Empty):
+        receiver.got.get(timeout=0.6)
+
+    stale = api.put(f"{api.base}/event/subscription/{sub['id']}",
+                    json={"id": sub["id"], "version": sub["version"], "status": "ACTIVE"})
+    assert stale.status_code == 409
+    r = api.put(f"{api.base}/event/subscription/{sub['id']}",
+                json={"id": sub["id"], "version": disabled["version"], "status": "ACTIVE"})
+    assert r.status_code == 200 and r.json()["value"]["status"] == "ACTIVE"
+    fake_tripletex.change(company_id, "customer", cid, phoneNumber="22222222")
+    headers, payload = receiver.got.get(timeout=5)
+    assert headers["Authorization"] == "Bearer hemmelig" and payload["id"] == cid
+    assert api.delete(f"{api.base}/event/subscription/{sub['id']}").status_code == 204
+    assert api.get(f"{api.base}/event/subscription/{sub['id']}").status_code == 404
+
+
+def test_subscription_status_outside_the_spec_is_refused(api, fake_tripletex, receiver):
+    sub = subscribe(api, receiver, "customer.update")
+    r = api.put(f"{api.base}/event/subscription/{sub['id']}", json={"id": sub["id"], "version": sub["version"],
+                                                                      "status": "PAUSED"})
+    assert r.status_code == 422
+    # The validation mode saw the same thing; cleared so the suite-wide check does not fail this test.
+    assert [v["where"] for v in fake_tripletex.violations()] == ["status"]
+    fake_tripletex.clear_violations()
+    api.delete(f"{api.base}/event/subscription/{sub['id']}")
