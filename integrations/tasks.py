@@ -1,9 +1,11 @@
-"""Thin Celery tasks for the hours push: ids in, scope entered, one service called.
+"""Thin Celery tasks for the hours push and the connectors: ids in, scope entered, one service called.
 
 Fairness: a task sends a bounded number of batches for one company and then queues itself again
 behind everyone else; a company Tripletex rate-limits is rescheduled after the reset instead of
 sleeping on a worker.
 """
+import logging
+
 from celery import shared_task
 from django_scopes import scope, scopes_disabled
 
@@ -11,6 +13,9 @@ from tenants.models import Tenant
 
 from .hours import push
 from .hours.config import conf
+from .tripletex import RateLimited, TripletexError
+
+logger = logging.getLogger("integrations.tasks")
 
 
 def enqueue_push(*, tenant_id: int, countdown: float | None = None) -> None:
@@ -117,8 +122,14 @@ def webhook_process(delivery_id: int) -> None:
         delivery = WebhookDelivery.objects.select_related("tenant").filter(id=delivery_id).first()
     if delivery is None or delivery.processed_at is not None:
         return
-    with scope(tenant=delivery.tenant):
-        webhooks.delivery_process(delivery=delivery)
+    try:
+        with scope(tenant=delivery.tenant):
+            webhooks.delivery_process(delivery=delivery)
+    except RateLimited as exc:
+        webhook_process.apply_async(kwargs={"delivery_id": delivery_id}, countdown=max(1.0, exc.reset_after or 5.0))
+    except TripletexError as exc:
+        # Transient (Tripletex down, an answer lost): the housekeeping check hands the delivery on again.
+        logger.warning("webhook delivery %s not processed yet: %s", delivery_id, exc.message)
 
 
 @shared_task(acks_late=True, ignore_result=True)

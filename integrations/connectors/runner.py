@@ -232,5 +232,8 @@ def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tri
     try:
         connector.handle_remote_change(ctx, kind, tripletex_id, event)
     except TripletexError as exc:
-        return sync_run_finish(run, error=exc.message)
+        sync_run_finish(run, error=exc.message)
+        if not exc.permanent:
+            raise  # the delivery stays unprocessed, so it is tried again
+        return run
     return sync_run_finish(run)
