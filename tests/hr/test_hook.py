@@ -62,7 +62,8 @@ def test_delete_queues_a_delete_with_what_the_log_needs(world, two_way, kind):
     OutboundChange.objects.update(state=OutboundChange.State.DONE)
     delete(kind, world.a, obj)
     assert pending(world.a) == [(kind, obj.id, DELETE)]
-    assert OutboundChange.objects.get(state="pending").snapshot == {"label": str(obj), "number": "1001" if kind == "project" else "10001"}
+    number = "1001" if kind == Link.Kind.PROJECT else "10001"
+    assert OutboundChange.objects.get(state="pending").snapshot == {"label": str(obj), "number": number}
 
 
 def test_setting_an_employee_inactive_queues_a_change_not_a_delete(world, two_way):
@@ -132,7 +133,9 @@ def test_the_change_and_its_queue_row_are_one_transaction(world, two_way):
     assert project.name == "Før" and OutboundChange.objects.count() == 0
 
 
-def test_the_push_is_asked_for_only_when_the_change_commits(world, two_way, django_capture_on_commit_callbacks, monkeypatch):
+def test_the_push_is_asked_for_when_the_change_commits(
+    world, two_way, django_capture_on_commit_callbacks, monkeypatch,
+):
     asked = []
     monkeypatch.setattr("integrations.connectors.services._enqueue_push", lambda *, tenant_id: asked.append(tenant_id))
     with django_capture_on_commit_callbacks(execute=True):
