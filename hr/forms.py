@@ -156,7 +156,7 @@ class CustomerForm(forms.ModelForm):
                   "currency", "payment_terms_days", "status"]
         help_texts = {"customer_number": _("Bare kunder med et tall som kundenummer sendes til Tripletex.")}
 
-    def __init__(self, *args, tenant, two_way: bool, **kwargs):
+    def __init__(self, *args, two_way: bool, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = _status_choices(
             Customer.Status.choices, current=self.instance.status, hidden=Customer.Status.DELETED,
@@ -187,7 +187,7 @@ class EmployeeForm(forms.ModelForm):
             "active": _("Inaktive ansatte sendes ikke til Tripletex."),
         }
 
-    def __init__(self, *args, tenant, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["first_name"].error_messages["required"] = _("Den ansatte må ha et fornavn.")
 

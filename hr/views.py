@@ -214,8 +214,7 @@ def customer_list(request):
 @tenant_required(roles=APPROVERS)
 def customer_create(request):
     two_way = selectors.two_way_sync_on(tenant=request.tenant)
-    form = CustomerForm(request.POST or None, instance=Customer(tenant=request.tenant), tenant=request.tenant,
-                        two_way=two_way)
+    form = CustomerForm(request.POST or None, instance=Customer(tenant=request.tenant), two_way=two_way)
     if _form_saved(request, form, lambda data: services.customer_create(tenant=request.tenant, **data)):
         messages.success(request, _("Kunden «%(name)s» er opprettet.") % {"name": form.cleaned_data["name"]})
         return redirect("hr:customers")
@@ -230,7 +229,7 @@ def customer_edit(request, customer_id: int):
     title = str(customer)
     deleted = customer.status == Customer.Status.DELETED
     two_way = selectors.two_way_sync_on(tenant=request.tenant)
-    form = CustomerForm(request.POST or None, instance=customer, tenant=request.tenant, two_way=two_way)
+    form = CustomerForm(request.POST or None, instance=customer, two_way=two_way)
     def save(data):
         services.customer_update(tenant=request.tenant, customer=customer, data=data)
 
@@ -271,7 +270,7 @@ def employee_list(request):
 
 @tenant_required(roles=APPROVERS)
 def employee_create(request):
-    form = EmployeeForm(request.POST or None, instance=Employee(tenant=request.tenant), tenant=request.tenant)
+    form = EmployeeForm(request.POST or None, instance=Employee(tenant=request.tenant))
     if _form_saved(request, form, lambda data: services.employee_create(tenant=request.tenant, **data)):
         messages.success(request, _("Den ansatte «%(name)s» er opprettet.") % {
             "name": f"{form.cleaned_data['first_name']} {form.cleaned_data['last_name']}".strip(),
@@ -287,7 +286,7 @@ def employee_edit(request, employee_id: int):
     employee = get_object_or_404(Employee, pk=employee_id, tenant=request.tenant)
     title = str(employee)
     active = employee.active
-    form = EmployeeForm(request.POST or None, instance=employee, tenant=request.tenant)
+    form = EmployeeForm(request.POST or None, instance=employee)
     def save(data):
         services.employee_update(tenant=request.tenant, employee=employee, data=data)
 
