@@ -79,6 +79,11 @@ class Project(TenantOwned):
     )
     is_internal = models.BooleanField(_("internt"), default=False)
     customer = models.ForeignKey(Customer, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("kunde"))
+    # Tripletex requires a project manager on every project it is sent.
+    project_manager = models.ForeignKey(
+        Employee, null=True, blank=True, on_delete=models.SET_NULL, related_name="managed_projects",
+        verbose_name=_("prosjektleder"),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 
     class Meta:

@@ -11,8 +11,8 @@ from django_scopes import scopes_disabled
 from tenants.models import Membership, Tenant, User
 
 from .factories import (
-    ActivityFactory, EmployeeFactory, MembershipFactory, ProjectFactory, TenantFactory, TimeEntryFactory, UserFactory,
-    WageTypeFactory,
+    ActivityFactory, CustomerFactory, EmployeeFactory, MembershipFactory, ProjectFactory, TenantFactory,
+    TimeEntryFactory, UserFactory, WageTypeFactory,
 )
 
 pytest_plugins = ["tests.fixtures.fake_tripletex"]
@@ -72,4 +72,8 @@ def hr_a(world):
     activity = ActivityFactory(tenant=t, name="Alfaaktivitet")
     wage_type = WageTypeFactory(tenant=t, name="Alfalønnsart")
     entry = TimeEntryFactory(tenant=t, employee=carol_emp, project=project, activity=activity)
-    return {"employee": carol_emp, "project": project, "activity": activity, "wage_type": wage_type, "entry": entry}
+    customer = CustomerFactory(tenant=t, name="Alfakunde AS")
+    return {
+        "employee": carol_emp, "project": project, "activity": activity, "wage_type": wage_type, "entry": entry,
+        "customer": customer,
+    }

@@ -17,6 +17,7 @@ PARAMS = {
     "entry_id": lambda objs: objs["entry"].id,
     "employee_id": lambda objs: objs["employee"].id,
     "project_id": lambda objs: objs["project"].id,
+    "customer_id": lambda objs: objs["customer"].id,
     "run_id": lambda objs: objs["run"].id,
     "record_id": lambda objs: objs["record"].id,
     "kind": lambda objs: "project",
@@ -28,7 +29,7 @@ PARAMS = {
 
 NOT_OBJECTS = {"kind", "step"}
 
-A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart")
+A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart", "Alfakunde")
 
 
 def _walk(resolver, prefix=""):
@@ -77,6 +78,8 @@ def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
     has_params = any(name not in NOT_OBJECTS for name in re.findall(r"<(?:\w+:)?(\w+)>", route))
     entry = a_objects["entry"]
     before = (entry.status, entry.hours, entry.updated_at)
+    registers = [a_objects[name] for name in ("project", "customer", "employee")]
+    registers_before = [obj.updated_at for obj in registers]
 
     for method in ("get", "post"):
         response = getattr(client, method)(url, {"entries": [entry.id], "action": "approve"} if method == "post" else None)
@@ -90,3 +93,6 @@ def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
 
     entry.refresh_from_db()
     assert (entry.status, entry.hours, entry.updated_at) == before
+    for obj in registers:
+        obj.refresh_from_db()
+    assert [obj.updated_at for obj in registers] == registers_before
