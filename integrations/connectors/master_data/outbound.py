@@ -152,9 +152,8 @@ def _link_or_create(ctx: SyncContext, kind: str, row: Model, log: _Log) -> None:
     with transaction.atomic():
         if taken:
             row.save(update_fields=[*taken, "updated_at"])
-        _link_save(ctx, kind, row, Link(tenant=ctx.tenant, kind=kind, local_id=row.id,
-                                        tripletex_company_id=ctx.company_id, tripletex_id=created["id"]),
-                   version=created.get("version"), remote=remote)
+        _link_save(kind, row, _link_new(ctx, kind, row, created["id"]), version=created.get("version"),
+                   remote=remote)
     log(Action.CREATED, rule=rule)
 
 
@@ -219,9 +218,7 @@ def _link_found(ctx: SyncContext, kind: str, row: Model, obj: dict, log: _Log) -
         obj = ctx.client.employee_update(obj["id"], {"employeeNumber": row.employee_number}, version=version)
         remote, version = {**remote, "employee_number": row.employee_number}, obj.get("version")
         rule = rules.EMPLOYEE_NUMBER_GENERATED
-    _link_save(ctx, kind, row, Link(tenant=ctx.tenant, kind=kind, local_id=row.id,
-                                    tripletex_company_id=ctx.company_id, tripletex_id=log.tripletex_id),
-               version=version, remote=remote)
+    _link_save(kind, row, _link_new(ctx, kind, row, log.tripletex_id), version=version, remote=remote)
     log(Action.LINKED, rule=rule)
 
 
@@ -310,7 +307,7 @@ def _update_linked(ctx: SyncContext, kind: str, row: Model, link: Link, log: _Lo
     with transaction.atomic():
         if taken:
             row.save(update_fields=[*taken, "updated_at"])
-        _link_save(ctx, kind, row, link, version=obj.get("version"), remote=remote)
+        _link_save(kind, row, link, version=obj.get("version"), remote=remote)
     if here & there:
         rule = rules.BOTH_CHANGED_TRIPLETEX_WINS
     elif kind == PROJECT and "closed" in sent and local["closed"]:
@@ -386,7 +383,13 @@ def _field_names(kind: str, fields: set[str]) -> str:
 
 # --- both sides agree -------------------------------------------------------------------------------------
 
-def _link_save(ctx: SyncContext, kind: str, row: Model, link: Link, *, version: int | None, remote: dict) -> None:
+def _link_new(ctx: SyncContext, kind: str, row: Model, tripletex_id: int) -> Link:
+    """A link in the connection's Tripletex company: a reconnect to another company never reuses it."""
+    return Link(tenant=ctx.tenant, kind=kind, local_id=row.id, tripletex_company_id=ctx.company_id,
+                tripletex_id=tripletex_id)
+
+
+def _link_save(kind: str, row: Model, link: Link, *, version: int | None, remote: dict) -> None:
     """Record what both sides hold now. A field still different (one Tripletex takes no value for) keeps
     Tripletex's value as the agreed one, so it counts as changed here and goes with the next change."""
     local = rules.local_values(kind, row)
