@@ -400,6 +400,20 @@ def test_employee_deleted_in_tripletex_is_not_created_again(md):
     _skipped_with(md, employee, rules.EMPLOYEE_DELETED_IN_TRIPLETEX)
 
 
+def test_employee_number_made_here_is_sent_though_tripletex_changed_since_the_wizard_linked_it(md):
+    theirs = md.fake.change(md.company_id, "employee", firstName="Siv", lastName="Veiviser", email="siv@alfa.no")
+    employee = _employee(md, first_name="Siv", last_name="Veiviser", email="siv@alfa.no", employee_number="")
+    Link.objects.create(tenant=md.tenant, kind=EMPLOYEE, local_id=employee.id, tripletex_company_id=md.company_id,
+                        tripletex_id=theirs["id"], tripletex_version=theirs["version"])
+    md.tripletex_changes("employee", theirs["id"], phoneNumberMobile="91234567")
+    md.sync(employee)
+    employee.refresh_from_db()
+    assert employee.employee_number
+    assert md.remote_one("employee", id=theirs["id"])["employeeNumber"] == employee.employee_number
+    record = md.last_record(employee)
+    assert (record.action, record.rule) == (Action.UPDATED, str(rules.EMPLOYEE_NUMBER_GENERATED))
+
+
 def test_employee_changed_here_sends_only_the_changed_name(md):
     employee = _employee(md)
     md.sync(employee)

@@ -288,7 +288,9 @@ def _update_linked(ctx: SyncContext, kind: str, row: Model, link: Link, log: _Lo
                 local = rules.local_values(kind, row)
             agreed = _agreed_before(link, obj, remote)
             here = {f for f in rules.changed_fields(local, agreed) if local[f] != remote[f]}
-            there = {f for f in rules.changed_fields(remote, agreed) if local[f] != remote[f]}
+            # Without an agreed value, an empty one in Tripletex is not a change there: it never blanks ours.
+            there = {f for f in rules.changed_fields(remote, agreed)
+                     if local[f] != remote[f] and (f in agreed or remote[f] not in ("", None))}
             body, sent = _update_body(kind, local, here - there, obj)
             if not body:
                 break
