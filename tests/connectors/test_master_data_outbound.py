@@ -500,6 +500,25 @@ def test_changes_on_each_side_to_different_fields_are_merged(md):
     assert md.last_record(project).rule == ""
 
 
+def test_a_change_here_still_goes_after_a_tripletex_change_was_taken_in_before_the_push(md):
+    project, remote = _linked_project(md)
+    project.name = "Navn endret her"
+    project.save()
+    md.change(project)
+    # Before the worker sends it, a webhook brings Tripletex's new start date here, as the inbound side does.
+    remote = md.tripletex_changes("project", remote["id"], startDate="2026-03-01")
+    project.start_date = dt.date(2026, 3, 1)
+    project.save()
+    link = md.link(project)
+    rules.link_agree(link, values=rules.remote_values(PROJECT, remote), local=rules.local_values(PROJECT, project),
+                     remote=rules.remote_values(PROJECT, remote))
+    link.tripletex_version = remote["version"]
+    link.save()
+    md.push()
+    after = md.remote_one("project", id=remote["id"])
+    assert (after["name"], after["startDate"]) == ("Navn endret her", "2026-03-01")
+
+
 def test_field_changed_on_both_sides_keeps_tripletex_value(md):
     project, remote = _linked_project(md)
     md.tripletex_changes("project", remote["id"], name="Navn fra regnskapet")

@@ -16,7 +16,7 @@ from hr.models import Customer, Employee, Project
 
 from ...models import Link, OutboundChange, SyncRecord
 from ...tripletex import Conflict, NotFound, RateLimited, TripletexError
-from ..base import SyncContext, fields_hash
+from ..base import SyncContext
 from . import rules
 from .local import MODELS, employee_number_next, link_for_local, link_for_remote, row_get, values_apply
 from .rules import CUSTOMER, EMPLOYEE, PROJECT
@@ -270,8 +270,10 @@ def _me(ctx: SyncContext) -> dict:
 def _update_linked(ctx: SyncContext, kind: str, row: Model, link: Link, log: _Log) -> None:
     local = rules.local_values(kind, row)
     needs_number = kind == EMPLOYEE and not local["employee_number"]
-    if link.local_hash and fields_hash(local) == link.local_hash and not needs_number:
-        log(Action.UNCHANGED)  # our own echo, or a save that changed nothing Tripletex has
+    # Nothing differs from what both sides last agreed: our own echo, or a save that changed nothing synced.
+    # Not the local hash: taking in a Tripletex change hashes our row with any edit here not yet sent.
+    if link.synced_values and not rules.changed_fields(local, link.synced_values) and not needs_number:
+        log(Action.UNCHANGED)
         return
     rule = ""
     try:
