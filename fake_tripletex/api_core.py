@@ -39,8 +39,7 @@ def _employee_check(req: Request, obj: dict, old) -> None:
 
 def _project_defaults(req: Request, obj: dict) -> None:
     _default_department(req, obj)
-    if not obj.get("number"):
-        obj["number"] = str(req.company.next_number("project"))
+    _numbered("project", "number", as_str=True)(req, obj)
     obj.setdefault("isClosed", False)
     obj.setdefault("isInternal", False)
     obj.setdefault("isOffer", False)
@@ -57,7 +56,17 @@ def _project_check(req: Request, obj: dict, old) -> None:
     main = obj.get("mainProject")
     if main and old is not None and main.get("id") == old["id"]:
         raise errors.validation("mainProject", "Et prosjekt kan ikke være sitt eget hovedprosjekt.")
+    # Tripletex allows one project per number (seed 000 skips sub-projects for this reason).
+    _unique(req, "project", "number", obj, old, "Prosjektnummeret er i bruk.")
     obj["displayName"] = f"{obj.get('number', '')} {obj.get('name', '')}".strip()
+
+
+def _unique(req: Request, kind: str, field: str, obj: dict, old, message: str) -> None:
+    value = obj.get(field)
+    if value in (None, "") or (old is not None and old.get(field) == value):
+        return
+    if any(str(other.get(field)) == str(value) and other is not old for other in req.company.objects[kind].values()):
+        raise errors.validation(field, message)
 
 
 def _date(field: str, value) -> None:
@@ -112,6 +121,10 @@ def _customer_defaults(req: Request, obj: dict) -> None:
     obj["displayName"] = f"{obj.get('name', '')} ({obj['customerNumber']})"
 
 
+def _customer_check(req: Request, obj: dict, old) -> None:
+    _unique(req, "customer", "customerNumber", obj, old, "Kundenummeret er i bruk.")
+
+
 def _supplier_defaults(req: Request, obj: dict) -> None:
     _numbered("supplier", "supplierNumber")(req, obj)
     obj.setdefault("isSupplier", True)
@@ -148,7 +161,7 @@ BEHAVIOURS.update({
     "salary_type": Behaviour(filters={
         "isInactive": lambda o, v, r: bool(o.get("isInactive", False)) == (v == "true")},
         ignore_params=("employeeIds",)),
-    "customer": Behaviour(required=("name",), defaults=_customer_defaults, filters={
+    "customer": Behaviour(required=("name",), defaults=_customer_defaults, check=_customer_check, filters={
         "customerAccountNumber": _in_list("customerNumber"), "customerName": _containing("name")}),
     "supplier": Behaviour(required=("name",), defaults=_supplier_defaults),
     "product": Behaviour(required=("name",), defaults=_product_defaults, filters={

@@ -11,7 +11,9 @@ writes Tripletex only through `ctx.client`:
 - `reconcile(ctx)`: read what changed in Tripletex since `ctx.config.watermark` and apply it; the
   platform moves the watermark only when this returns without raising.
 
-Every object a handler touches gets one `ctx.record(...)`: that is the log the admin reads.
+Every object a handler touches gets one `ctx.record(...)`: that is the log the admin reads. A handler that
+logs a Tripletex failure itself (with its label and Tripletex's field messages) re-raises it with
+`exc.logged = True`, so the platform marks the change without logging it twice.
 """
 from __future__ import annotations
 
@@ -65,6 +67,8 @@ class SyncContext:
     client: TripletexClient
     config: ConnectorConfig
     run: SyncRun
+    # What a handler looks up once per run and reuses for every record in it (e.g. the token's own employee).
+    cache: dict = dataclasses.field(default_factory=dict)
 
     @property
     def company_id(self) -> int:

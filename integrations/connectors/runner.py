@@ -130,6 +130,8 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
 
     try:
         for change_id in ids[:limit]:
+            if not Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).exists():
+                break  # removed half-way: the rest wait, as changes do while the integration is removed
             claimed = OutboundChange.objects.filter(id=change_id, state=OutboundChange.State.PENDING).update(
                 state=OutboundChange.State.SENDING, claimed_by=_WORKER, claimed_at=timezone.now(),
             )
@@ -150,7 +152,8 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
                 return outcome
             except TripletexError as exc:
                 # A handler logs the failures it expects; this is the net for the rest, so none goes unseen.
-                _record_failure(runs[connector.name], change, exc)
+                if not getattr(exc, "logged", False):
+                    _record_failure(runs[connector.name], change, exc)
                 _failed_attempt(change, exc)
                 continue
             _finish_change(change, message="" if handled else _("Ingen påslått integrasjon sender dette."))

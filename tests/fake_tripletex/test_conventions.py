@@ -153,3 +153,35 @@ def test_call_counts_by_method_and_path_template(api, fake_tripletex):
     api.get(f"{api.base}/employee/{eid}")
     api.get(f"{api.base}/employee/{eid}")
     assert fake_tripletex.calls(fake_tripletex.demo["id"])["GET /employee/{id}"] == before + 2
+
+
+def _fresh_company(fake_tripletex):
+    info = fake_tripletex.create_company("Unikt nummer AS", applications=["GrønnJobb"], employees=1, projects=1,
+                                         customers=1)
+    s = fake_tripletex.session(employee_token=info["employee_tokens"]["GrønnJobb"])
+    s.base = fake_tripletex.base_url
+    return s
+
+
+def test_project_number_is_unique_as_in_tripletex(fake_tripletex):
+    s = _fresh_company(fake_tripletex)
+    manager = ids(s, "/employee")[0]
+    body = {"name": "Nytt", "number": "5001", "startDate": "2026-01-01", "projectManager": {"id": manager}}
+    assert s.post(s.base + "/project", json=body).status_code == 201
+    again = s.post(s.base + "/project", json={**body, "name": "Annet"})
+    assert again.status_code == 422 and again.json()["validationMessages"][0]["field"] == "number"
+    # A number Tripletex picks itself never lands on one a client chose.
+    numbers = [s.post(s.base + "/project", json={k: v for k, v in body.items() if k != "number"}).json()["value"]
+               ["number"] for _ in range(2)]
+    assert "5001" not in numbers and len(set(numbers)) == 2
+
+
+def test_customer_number_is_unique_as_in_tripletex(fake_tripletex):
+    s = _fresh_company(fake_tripletex)
+    taken = s.get(s.base + "/customer", params={"fields": "customerNumber"}).json()["values"][0]["customerNumber"]
+    refused = s.post(s.base + "/customer", json={"name": "Kopi AS", "customerNumber": taken})
+    assert refused.status_code == 422 and refused.json()["validationMessages"][0]["field"] == "customerNumber"
+    made = s.post(s.base + "/customer", json={"name": "Ny AS", "customerNumber": taken + 1000}).json()["value"]
+    renamed = s.put(s.base + f"/customer/{made['id']}", json={"id": made["id"], "version": made["version"],
+                                                              "name": "Ny AS avd. 2"})
+    assert renamed.status_code == 200  # its own number is no clash

@@ -10,6 +10,7 @@ Rules the seed is silent on (chosen here, shown in the connector's description a
   there); a field changed on one side only goes the other way as usual.
 - A number that already exists on the other side without a link: the two are linked, not duplicated, and
   Tripletex's values are kept on that first link (we never overwrite what we did not write).
+- An employee deleted in Tripletex: the link is ended and our employee kept as is (hours hang on them).
 """
 from __future__ import annotations
 
@@ -50,10 +51,13 @@ CUSTOMER_DELETED_IN_TRIPLETEX = _("Kunde slettet i Tripletex → slettet her")
 # Employees
 EMPLOYEE_NO_LAST_NAME = _("Ansatte uten etternavn synkroniseres ikke: Tripletex krever etternavn")
 EMPLOYEE_INACTIVE = _("Inaktive ansatte synkroniseres ikke til Tripletex: Tripletex har ikke status inaktiv")
+EMPLOYEE_DELETED_HERE = _("Ansatt slettet her: ingenting skjer i Tripletex")
 EMPLOYEE_NUMBER_GENERATED = _("Ansatt uten ansattnummer i Tripletex: nummer laget her og skrevet tilbake")
 # Where the seed is silent
 BOTH_CHANGED_TRIPLETEX_WINS = _("Endret begge steder siden sist: Tripletex sin verdi gjelder")
+ALREADY_LINKED = _("Fantes i Tripletex, men er allerede koblet til en annen her: ikke synkronisert")
 LINKED_BY_NUMBER = _("Fantes fra før på begge sider med samme nummer: koblet, Tripletex sine verdier beholdt")
+EMPLOYEE_DELETED_IN_TRIPLETEX = _("Ansatt slettet i Tripletex: koblingen avsluttes, den ansatte beholdes her")
 
 RULES = (
     PROJECT_NO_START_DATE, PROJECT_SUBPROJECT, PROJECT_INTERNAL_FROM_TRIPLETEX, PROJECT_COMPLETED_HERE,
@@ -61,7 +65,8 @@ RULES = (
     CUSTOMER_NUMBER_NOT_DIGITS, CUSTOMER_INACTIVE, CUSTOMER_CANNOT_SET_INACTIVE, CUSTOMER_ACTIVE_HERE,
     CUSTOMER_DELETED_HERE, CUSTOMER_INACTIVE_IN_TRIPLETEX, CUSTOMER_ACTIVE_IN_TRIPLETEX,
     CUSTOMER_DELETED_IN_TRIPLETEX, EMPLOYEE_NO_LAST_NAME, EMPLOYEE_INACTIVE, EMPLOYEE_NUMBER_GENERATED,
-    BOTH_CHANGED_TRIPLETEX_WINS, LINKED_BY_NUMBER,
+    BOTH_CHANGED_TRIPLETEX_WINS, LINKED_BY_NUMBER, EMPLOYEE_DELETED_IN_TRIPLETEX,
+    EMPLOYEE_DELETED_HERE, ALREADY_LINKED,
 )
 
 # --- the synced fields ----------------------------------------------------------------------------------
@@ -78,7 +83,7 @@ SYNCED_FIELDS = {
 TRIPLETEX_FIELDS = {
     PROJECT: "id,version,number,name,startDate,endDate,isInternal,isClosed,mainProject(id),customer(id)",
     CUSTOMER: "id,version,customerNumber,name,organizationNumber,email,phoneNumber,isInactive,"
-              "postalAddress(addressLine1,postalCode,city)",
+              "postalAddress(id,addressLine1,postalCode,city)",
     EMPLOYEE: "id,version,firstName,lastName,email,employeeNumber",
 }
 
