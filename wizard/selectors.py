@@ -1,8 +1,7 @@
-"""Reads for the wizard pages and the status card."""
+"""Reads for the wizard pages."""
 from django.db.models import Count, Q
-from django.utils.translation import gettext_lazy as _
 
-from integrations.models import Connection, ConnectionEvent, Link, SyncRun
+from integrations.models import ConnectionEvent, Link
 from tenants.models import Tenant
 
 from .models import Draft, Item
@@ -49,41 +48,6 @@ def missing_links(*, draft: Draft) -> dict:
             tenant=draft.tenant, tripletex_company_id=draft.tripletex_company_id, kind=kind
         ).exclude(tripletex_id__in=fetched).count()
     return result
-
-
-def status_card(*, tenant: Tenant) -> dict:
-    connection = Connection.objects.filter(tenant=tenant).first()
-    last_run = SyncRun.objects.filter(
-        tenant=tenant, kind__in=(SyncRun.Kind.ACTIVATION, SyncRun.Kind.REFRESH)
-    ).order_by("-created_at").first()
-    missing = Link.objects.filter(tenant=tenant, missing_since__isnull=False)
-    if connection and connection.tripletex_company_id:
-        missing = missing.filter(tripletex_company_id=connection.tripletex_company_id)
-    return {
-        "connection": connection,
-        "active": bool(connection and connection.is_active),
-        "last_run": last_run,
-        "imported": _linked_counts(tenant, connection),
-        "missing": missing.count(),
-        "draft": Draft.objects.filter(tenant=tenant).first(),
-    }
-
-
-def _linked_counts(tenant: Tenant, connection: Connection | None) -> list[dict]:
-    """How many of each kind are linked to the connected Tripletex company, with the kind's plural label."""
-    if not connection or not connection.tripletex_company_id:
-        return []
-    rows = (
-        Link.objects.filter(tenant=tenant, tripletex_company_id=connection.tripletex_company_id)
-        .values("kind").annotate(n=Count("id")).order_by("kind")
-    )
-    return [{"label": LINK_LABELS.get(r["kind"], r["kind"]), "n": r["n"]} for r in rows]
-
-
-LINK_LABELS = {
-    Link.Kind.EMPLOYEE: _("ansatte"), Link.Kind.PROJECT: _("prosjekter"), Link.Kind.WAGE_TYPE: _("lønnsarter"),
-    Link.Kind.ACTIVITY: _("aktiviteter"), Link.Kind.CUSTOMER: _("kunder"),
-}
 
 
 def history(*, tenant: Tenant):
