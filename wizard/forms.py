@@ -8,3 +8,6 @@ class TokenForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false", "autofocus": True}),
     )
     confirm_other_company = forms.BooleanField(required=False)
+    # «Fortsett med den lagrede nøkkelen» on a refresh: its own button, so an empty field never means "keep".
+    keep_stored = forms.BooleanField(required=False)
+

@@ -129,11 +129,14 @@ def _linked_company_id(tenant: Tenant, connection: Connection | None) -> int | N
     return Link.objects.filter(tenant=tenant).values_list("tripletex_company_id", flat=True).first()
 
 
-def draft_check_token(*, tenant: Tenant, by: User, token: str, confirm_other_company: bool = False) -> Draft:
-    """Step 1. An empty token on a refresh keeps the stored one. Starts fetching all three lists."""
+def draft_check_token(
+    *, tenant: Tenant, by: User, token: str = "", keep_stored: bool = False, confirm_other_company: bool = False,
+) -> Draft:
+    """Step 1: check the pasted token, or on a refresh the stored one (`keep_stored`). Starts the three fetches."""
     token = (token or "").strip()
     connection = connection_for(tenant=tenant)
-    keep_stored = not token and connection is not None and connection.is_active
+    if keep_stored and not (connection and connection.is_active):
+        raise WizardError(_("Det er ingen lagret API-nøkkel. Lim inn en nøkkel fra Tripletex."), code="nothing_stored")
     who = check_token(connection.employee_token if keep_stored else token)
 
     linked = _linked_company_id(tenant, connection)

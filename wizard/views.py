@@ -66,6 +66,7 @@ def _token_step(request, draft, current):
         try:
             services.draft_check_token(
                 tenant=request.tenant, by=request.user, token=form.cleaned_data["token"],
+                keep_stored=form.cleaned_data["keep_stored"],
                 confirm_other_company=form.cleaned_data["confirm_other_company"],
             )
             return redirect(_step_url(current))

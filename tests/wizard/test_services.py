@@ -228,7 +228,7 @@ def test_refresh_preselects_earlier_choices_and_flags_what_disappeared(world, tx
     gone = projects[0]
     tx.change(company["id"], "project", gone["id"], delete=True)
 
-    draft = check(world, "", django_capture_on_commit_callbacks)  # empty token on a refresh keeps the stored one
+    draft = check(world, "", django_capture_on_commit_callbacks, keep_stored=True)
     chosen_before = set(Link.objects.filter(tenant=world.a, kind="project").values_list("tripletex_id", flat=True))
     assert set(Item.objects.filter(kind="project", selected=True).values_list("tripletex_id", flat=True)) == chosen_before - {gone["id"]}
     run = finish(world, django_capture_on_commit_callbacks)
