@@ -7,6 +7,7 @@ import logging
 import re
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -16,7 +17,7 @@ from integrations.clients import tripletex_client
 from integrations.connectors import activation
 from integrations.models import Connection, Link, SyncRecord, SyncRun
 from integrations.selectors import connection_for
-from integrations.services import connection_activate
+from integrations.services import connection_activate, connection_remove
 from integrations.tripletex import RetryPolicy, TokenRejected, Transient, TripletexError
 from tenants.models import Tenant, User
 
@@ -61,6 +62,14 @@ def draft_start(*, tenant: Tenant, by: User) -> Draft:
 def draft_cancel(*, tenant: Tenant) -> None:
     """Leave the wizard: the draft goes, whatever was active before stays as it was."""
     Draft.objects.filter(tenant=tenant).delete()
+
+
+def integration_remove(*, tenant: Tenant, by: User) -> Connection:
+    """«Fjern integrasjon»: transfers stop, the stored key is forgotten, and a refresh left open ends with it,
+    so its Ferdigstill cannot bring back a connection the admin removed (nor its key, if it had a new one)."""
+    with transaction.atomic():
+        Draft.objects.filter(tenant=tenant).delete()
+        return connection_remove(tenant=tenant, by=by)
 
 
 def drafts_expire(*, older_than: dt.timedelta) -> int:
@@ -278,7 +287,11 @@ def fetches_done(draft: Draft) -> bool:
     return draft.fetches.filter(status=Fetch.Status.DONE).count() == len(activation.KINDS)
 
 
-class AlreadyFinished(WizardError):
+class RunEnded(WizardError):
+    """Ferdigstill from a page whose wizard run is over: removed with the integration, cancelled or expired."""
+
+
+class AlreadyFinished(RunEnded):
     pass
 
 
@@ -288,26 +301,60 @@ def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(tenant=tenant, id=draft_id).first()
         if draft is None:
-            raise AlreadyFinished(_("Aktiveringen er allerede fullført (kanskje i en annen fane)."), code="finished")
+            raise _why_draft_is_gone(tenant, draft_id)
         if not draft.token_checked:
             raise WizardError(_("Lim inn og kontroller API-nøkkelen først."), code="no_token")
         if not fetches_done(draft):
             raise WizardError(_("Vent til prosjekter, lønnsarter og ansatte er hentet fra Tripletex."), code="fetching")
         connection = connection_for(tenant=tenant)
         refresh = connection is not None and connection.is_active
-        run = SyncRun.objects.create(
-            tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
-        )
-        summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
-        run.summary = summary
-        run.status = SyncRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save()
-        connection_activate(
-            tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
-            company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
-        )
-        draft.delete()
+        if not draft.employee_token and not refresh:
+            # A refresh on the stored key, and the key went with the connection: nothing left to activate with.
+            draft.delete()
+        else:
+            return _finish(tenant, by, draft, refresh)
+    raise _removed_meanwhile()
+
+
+def _removed_meanwhile() -> RunEnded:
+    return RunEnded(
+        _("Integrasjonen ble fjernet mens denne oppdateringen var åpen, så den er avsluttet. Ingenting er endret. "
+          "Vil du koble til igjen, klikker du «Koble til Tripletex»."),
+        code="removed",
+    )
+
+
+def _why_draft_is_gone(tenant: Tenant, draft_id: int) -> RunEnded:
+    """A Ferdigstill from a page whose wizard run has ended: say how it ended, so the admin knows what holds now."""
+    finished = SyncRun.objects.filter(
+        tenant=tenant, kind__in=(SyncRun.Kind.ACTIVATION, SyncRun.Kind.REFRESH), summary__draft=draft_id
+    ).exists()
+    if finished:
+        return AlreadyFinished(_("Aktiveringen er allerede fullført (kanskje i en annen fane)."), code="finished")
+    connection = connection_for(tenant=tenant)
+    if connection is not None and connection.state == Connection.State.REMOVED:
+        return _removed_meanwhile()
+    return RunEnded(
+        _("Denne aktiveringen er avbrutt, eller den ble slettet etter å ha ligget urørt i %(days)d dager. "
+          "Ingenting er endret.") % {"days": settings.WIZARD_DRAFT_DAYS},
+        code="ended",
+    )
+
+
+def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool) -> SyncRun:
+    run = SyncRun.objects.create(
+        tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
+    )
+    summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
+    run.summary = {**summary, "draft": draft.id}
+    run.status = SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    connection_activate(
+        tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
+        company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
+    )
+    draft.delete()
     return run
 
 

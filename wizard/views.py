@@ -1,6 +1,7 @@
 """The activation wizard's pages. Thin: every change goes through wizard.services."""
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,7 +11,6 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
-from integrations.services import connection_remove
 from tenants.decorators import ADMIN, tenant_required
 
 from . import selectors, services, steps
@@ -50,6 +50,8 @@ def step(request, step):
     if current is None:
         raise Http404
     draft = services.draft_for(tenant=request.tenant)
+    if current.slug == steps.FINISH and request.method == "POST" and "draft" in request.POST:
+        return _finish_step(request, draft, current)  # also when that run has ended: the service says how
     if not current.available(draft):
         return redirect("wizard:start")
     if current.slug == steps.TOKEN:
@@ -118,9 +120,12 @@ def _list_fragment(request, draft, current):
 def _finish_step(request, draft, current):
     if request.method == "POST":
         try:
-            run = services.draft_finish(tenant=request.tenant, by=request.user, draft_id=draft.id)
+            services.draft_finish(tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request))
         except services.AlreadyFinished as exc:
             messages.info(request, exc.message)
+            return redirect("company_settings")
+        except services.RunEnded as exc:
+            messages.warning(request, exc.message)
             return redirect("company_settings")
         except services.WizardError as exc:
             messages.error(request, exc.message)
@@ -132,6 +137,14 @@ def _finish_step(request, draft, current):
         missing=selectors.missing_links(draft=draft), ready=services.fetches_done(draft),
         fetches=Fetch.objects.filter(draft=draft),
     ))
+
+
+def _posted_draft_id(request) -> int:
+    """The wizard run the page was made for: a page left open must not finish a run started after it."""
+    value = request.POST.get("draft", "")
+    if not value.isdigit():
+        raise BadRequest("draft")
+    return int(value)
 
 
 @require_POST
@@ -159,7 +172,7 @@ def remove(request):
     if connection is None or not connection.is_active:
         return redirect("company_settings")
     if request.method == "POST":
-        connection_remove(tenant=request.tenant, by=request.user)
+        services.integration_remove(tenant=request.tenant, by=request.user)
         messages.success(request, _("Integrasjonen er fjernet. Ingen timer sendes til Tripletex før du kobler til igjen."))
         return redirect("company_settings")
     return render(request, "wizard/remove_confirm.html", {"connection": connection})

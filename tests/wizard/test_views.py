@@ -2,6 +2,7 @@
 import re
 
 import pytest
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from integrations.models import Connection
@@ -63,3 +64,44 @@ def test_a_refresh_goes_on_with_the_stored_key_by_its_own_button(world, connecte
         alice.post(TOKEN_URL, {"keep_stored": "1"})
     draft = Draft.objects.get(tenant=world.a)
     assert draft.token_checked and draft.employee_token == ""
+
+
+# Removing the integration while a refresh is open
+
+
+def test_removing_the_integration_ends_an_open_refresh(world, connected, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(TOKEN_URL, {"keep_stored": "1"})
+    assert Draft.objects.filter(tenant=world.a).exists()
+    alice.post(reverse("wizard:remove"))
+    assert not Draft.objects.filter(tenant=world.a).exists()
+    assert Connection.objects.get(tenant=world.a).state == Connection.State.REMOVED
+
+
+def test_ferdigstill_of_a_refresh_ended_by_removal_says_the_integration_was_removed(
+        world, connected, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(TOKEN_URL, {"keep_stored": "1"})
+    stale = Draft.objects.get(tenant=world.a).id
+    alice.post(reverse("wizard:remove"))
+
+    response = alice.post(FINISH_URL, {"draft": stale, "send_hours": "all"})
+    assert response.status_code == 302 and response.url == reverse("company_settings")
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any("fjernet" in m for m in said), said
+    assert Connection.objects.get(tenant=world.a).state == Connection.State.REMOVED
+
+
+def test_ferdigstill_of_a_refresh_whose_stored_key_is_gone_says_so_instead_of_failing(
+        world, connected, django_capture_on_commit_callbacks):
+    """Whatever removed the connection, a refresh that relies on the stored key cannot finish without it."""
+    from integrations.services import connection_remove
+    from wizard import services
+
+    with django_capture_on_commit_callbacks(execute=True):
+        draft = services.draft_check_token(tenant=world.a, by=world.alice, keep_stored=True)
+    connection_remove(tenant=world.a, by=world.alice)
+    with pytest.raises(services.WizardError) as exc:
+        services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id)
+    assert exc.value.code == "removed"
+    assert not Draft.objects.filter(tenant=world.a).exists()
