@@ -1,5 +1,5 @@
 """Reads for the wizard pages."""
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 
 from integrations.models import ConnectionEvent, Link
 from tenants.models import Tenant
@@ -18,15 +18,33 @@ def list_counts(*, draft: Draft, kind: str) -> dict:
     )
 
 
+def linked(draft: Draft) -> Exists:
+    """Whether an item's Tripletex object is linked now, for `.annotate(linked=…)` on the draft's items.
+
+    Item kinds are Link kinds (activation.LINK_KINDS maps each to itself), so the kind is compared as is.
+    """
+    return Exists(Link.objects.filter(
+        tenant=draft.tenant, tripletex_company_id=draft.tripletex_company_id, kind=OuterRef("kind"),
+        tripletex_id=OuterRef("tripletex_id"),
+    ))
+
+
 def finish_summary(*, draft: Draft) -> dict:
-    """Per kind, what Ferdigstill will do: created, updated, linked unchanged, skipped by rule, not chosen."""
-    rows = Item.objects.filter(draft=draft).values("kind", "action", "selected").annotate(n=Count("id"))
-    summary = {k: {"create": 0, "update": 0, "unchanged": 0, "skip": 0, "unselected": 0} for k, _l in Item.Kind.choices}
+    """Per kind, what Ferdigstill will do: created, updated, linked unchanged, unlinked (linked but no longer
+    chosen), not chosen, skipped by rule."""
+    rows = (
+        Item.objects.filter(draft=draft).annotate(is_linked=linked(draft))
+        .values("kind", "action", "selected", "is_linked").annotate(n=Count("id")).order_by()
+    )
+    summary = {
+        k: {"create": 0, "update": 0, "unchanged": 0, "unlink": 0, "skip": 0, "unselected": 0}
+        for k, _l in Item.Kind.choices
+    }
     for r in rows:
         if r["action"] == Item.Action.SKIP:
             summary[r["kind"]]["skip"] += r["n"]
         elif not r["selected"]:
-            summary[r["kind"]]["unselected"] += r["n"]
+            summary[r["kind"]]["unlink" if r["is_linked"] else "unselected"] += r["n"]
         else:
             summary[r["kind"]][r["action"]] += r["n"]
     return summary

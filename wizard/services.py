@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations.clients import tripletex_client
 from integrations.connectors import activation
@@ -287,6 +288,10 @@ def fetches_done(draft: Draft) -> bool:
     return draft.fetches.filter(status=Fetch.Status.DONE).count() == len(activation.KINDS)
 
 
+UNLINKED_RULE = gettext_lazy("Ikke valgt lenger: koblingen til Tripletex er fjernet, og godkjente timer holdes tilbake "
+                             "til den velges igjen")
+
+
 class RunEnded(WizardError):
     """Ferdigstill from a page whose wizard run is over: removed with the integration, cancelled or expired."""
 
@@ -382,6 +387,14 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
                 setattr(rows[item.local_id], field, values[field])
         model.objects.bulk_update(list(rows.values()), activation.FIELD_NAMES[kind] + ["updated_at"], batch_size=500)
 
+    # Un-ticking an object that is linked unlinks it: the admin has said it is not to be used with Tripletex.
+    # Its approved hours are then held for the link (integrations.hours) until it is chosen again.
+    unlinking = Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind, tripletex_id__in=[
+        i.tripletex_id for i in items if not i.selected and i.action != Item.Action.SKIP
+    ])
+    unlinked = set(unlinking.values_list("tripletex_id", flat=True))
+    unlinking.delete()
+
     # Links: replace whatever pointed at these local rows or these Tripletex objects, in bulk.
     Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind).filter(
         Q(local_id__in=[i.local_id for i in chosen]) | Q(tripletex_id__in=[i.tripletex_id for i in chosen])
@@ -403,6 +416,8 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     for i in items:
         if i.action == Item.Action.SKIP:
             action, rule = SyncRecord.Action.SKIPPED, i.skip_reason
+        elif not i.selected and i.tripletex_id in unlinked:
+            action, rule = SyncRecord.Action.SKIPPED, UNLINKED_RULE
         elif not i.selected:
             action, rule = SyncRecord.Action.SKIPPED, _("Ikke valgt")
         else:
@@ -418,6 +433,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     for r in records:
         counts[r.action] += 1
     counts["missing"] = missing_count
+    counts["unlinked"] = len(unlinked)
     return counts
 
 

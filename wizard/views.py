@@ -105,7 +105,7 @@ def _list_step(request, draft, current):
 
 def _list_data(request, draft, kind) -> dict:
     q, show = request.GET.get("q", ""), request.GET.get("show", "")
-    items = services.items_matching(draft=draft, kind=kind, q=q, show=show)
+    items = services.items_matching(draft=draft, kind=kind, q=q, show=show).annotate(linked=selectors.linked(draft))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("side"))
     return {
         "page": page, "q": q, "show": show, "counts": selectors.list_counts(draft=draft, kind=kind),
