@@ -1,6 +1,8 @@
 """Reads for the wizard pages."""
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
 
+from integrations.hours.outbox import hour_transfers_waiting
 from integrations.models import ConnectionEvent, Link
 from tenants.models import Tenant
 
@@ -48,6 +50,20 @@ def finish_summary(*, draft: Draft) -> dict:
         else:
             summary[r["kind"]][r["action"]] += r["n"]
     return summary
+
+
+def hours_waiting(*, tenant: Tenant, refresh: bool) -> dict:
+    """The approved hours Ferdigstill would let go to Tripletex: how many, how long, from which dates, per month."""
+    rows = hour_transfers_waiting(tenant=tenant, include_pending=not refresh)
+    span = rows.aggregate(first=Min("slot__date"), last=Max("slot__date"))
+    months = list(
+        rows.annotate(month=TruncMonth("slot__date")).values("month")
+        .annotate(entries=Count("id"), hours=Sum("hours")).order_by("month")
+    )
+    return {
+        "entries": sum(m["entries"] for m in months), "hours": sum(m["hours"] for m in months),
+        "first": span["first"], "last": span["last"], "months": months,
+    }
 
 
 def skip_reasons(*, draft: Draft, kind: str) -> list[dict]:

@@ -11,11 +11,13 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from integrations.clients import tripletex_client
 from integrations.connectors import activation
+from integrations.hours.outbox import hour_transfers_hold_before
 from integrations.models import Connection, Link, SyncRecord, SyncRun
 from integrations.selectors import connection_for
 from integrations.services import connection_activate, connection_remove
@@ -67,10 +69,15 @@ def draft_cancel(*, tenant: Tenant) -> None:
 
 def integration_remove(*, tenant: Tenant, by: User) -> Connection:
     """«Fjern integrasjon»: transfers stop, the stored key is forgotten, and a refresh left open ends with it,
-    so its Ferdigstill cannot bring back a connection the admin removed (nor its key, if it had a new one)."""
-    with transaction.atomic():
-        Draft.objects.filter(tenant=tenant).delete()
-        return connection_remove(tenant=tenant, by=by)
+    so its Ferdigstill cannot bring back a connection the admin removed (nor its key, if it had a new one).
+
+    Not one transaction: the removal talks to Tripletex outside its own. A Ferdigstill on the stored key that
+    comes in between finds no key left and ends its run itself (`draft_finish`).
+    """
+    started = timezone.now()
+    connection = connection_remove(tenant=tenant, by=by)
+    Draft.objects.filter(tenant=tenant, created_at__lte=started).delete()  # not one begun after the removal
+    return connection
 
 
 def drafts_expire(*, older_than: dt.timedelta) -> int:
@@ -300,9 +307,23 @@ class AlreadyFinished(RunEnded):
     pass
 
 
-def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
+# Step 5: which of the approved hours that wait go to Tripletex at Ferdigstill.
+SEND_ALL, SEND_NONE, SEND_FROM = "all", "none", "from"
+
+
+def draft_finish(
+    *, tenant: Tenant, by: User, draft_id: int, send_hours: str, send_hours_from: dt.date | None = None,
+) -> SyncRun:
     """Ferdigstill: apply every choice in one transaction, link, store the token, activate. Seed 001: this
-    must be pressed even when nothing is chosen, and until it is nothing is active."""
+    must be pressed even when nothing is chosen, and until it is nothing is active.
+
+    `send_hours` says which approved hours that wait go now: all, none, or those dated from `send_hours_from`;
+    the others stay here, marked as not sent, for an export per period.
+    """
+    if send_hours not in (SEND_ALL, SEND_NONE, SEND_FROM) or (send_hours == SEND_FROM and send_hours_from is None):
+        raise ValueError(f"send_hours={send_hours!r} needs a date only with {SEND_FROM!r}")
+    if send_hours != SEND_FROM:
+        send_hours_from = None
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(tenant=tenant, id=draft_id).first()
         if draft is None:
@@ -317,7 +338,7 @@ def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
             # A refresh on the stored key, and the key went with the connection: nothing left to activate with.
             draft.delete()
         else:
-            return _finish(tenant, by, draft, refresh)
+            return _finish(tenant, by, draft, refresh, send_hours, send_hours_from)
     raise _removed_meanwhile()
 
 
@@ -346,12 +367,24 @@ def _why_draft_is_gone(tenant: Tenant, draft_id: int) -> RunEnded:
     )
 
 
-def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool) -> SyncRun:
+def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool, send_hours: str,
+            send_hours_from: dt.date | None) -> SyncRun:
     run = SyncRun.objects.create(
         tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
     )
     summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
-    run.summary = {**summary, "draft": draft.id}
+    # While the connection was not active nothing was sent, so what is queued waits too; on a refresh the
+    # queue keeps moving and only hours held for a link wait.
+    hold_before = {SEND_ALL: None, SEND_NONE: dt.date.max, SEND_FROM: send_hours_from}[send_hours]
+    held = 0
+    if hold_before is not None:
+        held = hour_transfers_hold_before(tenant=tenant, before=hold_before, include_pending=not refresh)
+    run.summary = {
+        **summary, "draft": draft.id,
+        "hours": {"send": send_hours, "from": send_hours_from.isoformat() if send_hours_from else None, "held": held},
+    }
+    if held:
+        run.message = _hours_held_message(held, send_hours, send_hours_from)
     run.status = SyncRun.Status.SUCCEEDED
     run.finished_at = timezone.now()
     run.save()
@@ -361,6 +394,21 @@ def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool) -> SyncRun:
     )
     draft.delete()
     return run
+
+
+def _hours_held_message(held: int, send_hours: str, send_hours_from: dt.date | None) -> str:
+    if send_hours == SEND_NONE:
+        text = ngettext(
+            "%(n)d godkjent føring er ikke sendt til Tripletex.",
+            "%(n)d godkjente føringer er ikke sendt til Tripletex.", held,
+        ) % {"n": held}
+    else:
+        text = ngettext(
+            "%(n)d godkjent føring datert før %(date)s er ikke sendt til Tripletex.",
+            "%(n)d godkjente føringer datert før %(date)s er ikke sendt til Tripletex.", held,
+        ) % {"n": held, "date": date_format(send_hours_from, "d.m.Y")}
+    later = _("De kan sendes senere med «Eksporter timer til Tripletex» på Timeoverføring.")
+    return f"{text} {later}"
 
 
 def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:

@@ -14,7 +14,7 @@ from integrations.selectors import connection_for
 from tenants.decorators import ADMIN, tenant_required
 
 from . import selectors, services, steps
-from .forms import TokenForm
+from .forms import SendHoursForm, TokenForm
 from .models import Fetch
 
 PAGE_SIZE = 50
@@ -23,6 +23,11 @@ admin_only = tenant_required(roles=ADMIN)
 
 def _step_url(step: steps.Step) -> str:
     return reverse("wizard:step", kwargs={"step": step.slug})
+
+
+def _refresh(request) -> bool:
+    connection = connection_for(tenant=request.tenant)
+    return bool(connection and connection.is_active)
 
 
 def _context(request, draft, step, **extra) -> dict:
@@ -118,9 +123,13 @@ def _list_fragment(request, draft, current):
 
 
 def _finish_step(request, draft, current):
-    if request.method == "POST":
+    form = SendHoursForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            services.draft_finish(tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request))
+            run = services.draft_finish(
+                tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request),
+                send_hours=form.cleaned_data["send_hours"], send_hours_from=form.cleaned_data["send_hours_from"],
+            )
         except services.AlreadyFinished as exc:
             messages.info(request, exc.message)
             return redirect("company_settings")
@@ -131,12 +140,17 @@ def _finish_step(request, draft, current):
             messages.error(request, exc.message)
             return redirect(_step_url(current))
         messages.success(request, _("Tripletex er koblet til. Godkjente timer overføres nå automatisk."))
+        if run.message:
+            messages.info(request, run.message)  # which waiting hours were kept back, and how to send them
         return redirect(f"{reverse('company_settings')}#tripletex")
+    if draft is None:
+        return redirect("wizard:start")
     return render(request, "wizard/step_finish.html", _context(
         request, draft, current, summary=selectors.finish_summary(draft=draft),
         missing=selectors.missing_links(draft=draft), ready=services.fetches_done(draft),
-        fetches=Fetch.objects.filter(draft=draft),
-    ))
+        fetches=Fetch.objects.filter(draft=draft), form=form,
+        hours=selectors.hours_waiting(tenant=request.tenant, refresh=_refresh(request)),
+    ), status=400 if form.is_bound else 200)
 
 
 def _posted_draft_id(request) -> int:

@@ -28,7 +28,7 @@ def select_all(draft):
 def finish(world, capture):
     draft = Draft.objects.get(tenant=world.a)
     with capture(execute=True):
-        return services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id)
+        return services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id, send_hours=services.SEND_ALL)
 
 
 def item(kind, name_part):
@@ -203,7 +203,7 @@ def test_a_second_ferdigstill_of_the_same_draft_applies_nothing_twice(world, dem
     projects = Project.objects.filter(tenant=world.a).count()
     with pytest.raises(services.AlreadyFinished):
         with django_capture_on_commit_callbacks(execute=True):
-            services.draft_finish(tenant=world.a, by=world.alice, draft_id=demo_draft.id)
+            services.draft_finish(tenant=world.a, by=world.alice, draft_id=demo_draft.id, send_hours=services.SEND_ALL)
     assert Project.objects.filter(tenant=world.a).count() == projects
 
 

@@ -18,7 +18,8 @@ def step1_buttons(html: str) -> list[str]:
     """The buttons inside step 1's card (the page head's «Avbryt» is not part of the step)."""
     card = html.split('<section class="card">', 1)[1]
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", label)).strip()
-            for attrs, label in re.findall(r"<button([^>]*)>(.*?)</button>", card, re.S) if 'type="button"' not in attrs]
+            for attrs, label in re.findall(r"<button([^>]*)>(.*?)</button>", card, re.S)
+            if 'type="button"' not in attrs]
 
 
 @pytest.fixture
@@ -57,7 +58,8 @@ def test_the_key_button_with_an_empty_field_asks_for_the_key_also_on_a_refresh(w
     assert not Draft.objects.filter(tenant=world.a, tripletex_company_id__isnull=False).exists()
 
 
-def test_a_refresh_goes_on_with_the_stored_key_by_its_own_button(world, connected, alice, django_capture_on_commit_callbacks):
+def test_a_refresh_goes_on_with_the_stored_key_by_its_own_button(world, connected, alice,
+                                                                  django_capture_on_commit_callbacks):
     html = alice.get(TOKEN_URL).content.decode()
     assert step1_buttons(html) == ["Fortsett med den lagrede nøkkelen", "Bruk denne nøkkelen"]
     with django_capture_on_commit_callbacks(execute=True):
@@ -88,7 +90,7 @@ def test_ferdigstill_of_a_refresh_ended_by_removal_says_the_integration_was_remo
     response = alice.post(FINISH_URL, {"draft": stale, "send_hours": "all"})
     assert response.status_code == 302 and response.url == reverse("company_settings")
     said = [str(m) for m in get_messages(response.wsgi_request)]
-    assert any("fjernet" in m for m in said), said
+    assert any("ble fjernet mens denne oppdateringen var åpen" in m for m in said), said
     assert Connection.objects.get(tenant=world.a).state == Connection.State.REMOVED
 
 
@@ -102,6 +104,20 @@ def test_ferdigstill_of_a_refresh_whose_stored_key_is_gone_says_so_instead_of_fa
         draft = services.draft_check_token(tenant=world.a, by=world.alice, keep_stored=True)
     connection_remove(tenant=world.a, by=world.alice)
     with pytest.raises(services.WizardError) as exc:
-        services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id)
+        services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id, send_hours=services.SEND_ALL)
     assert exc.value.code == "removed"
     assert not Draft.objects.filter(tenant=world.a).exists()
+
+
+def test_ferdigstill_of_a_run_cancelled_in_another_tab_says_it_was_cancelled_and_activates_nothing(
+        world, tx, alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(TOKEN_URL, {"token": tx.demo["employee_tokens"]["GrønnJobb"]})
+    stale = Draft.objects.get(tenant=world.a).id
+    alice.post(reverse("wizard:cancel"))
+
+    response = alice.post(FINISH_URL, {"draft": stale, "send_hours": "all"})
+    assert response.status_code == 302 and response.url == reverse("company_settings")
+    said = [str(m) for m in get_messages(response.wsgi_request)]
+    assert any(m.startswith("Denne aktiveringen er avbrutt") for m in said), said
+    assert not Connection.objects.filter(tenant=world.a, state=Connection.State.ACTIVE).exists()
