@@ -68,6 +68,9 @@ def step(request, step):
 
 def _token_step(request, draft, current):
     form = TokenForm(request.POST or None)
+    if (draft and draft.token_checked) or _refresh(request):
+        # A key is in use already: the way on is «Neste» or the stored key, not typing into this field.
+        form.fields["token"].widget.attrs.pop("autofocus", None)
     other_company = None
     if request.method == "POST" and form.is_valid():
         try:
