@@ -190,7 +190,9 @@ class Run:
             chosen = {k: self.draft.items.filter(kind=k, selected=True).count() for k in KINDS}
             with CaptureQueriesContext(connection) as queries:
                 t = time.perf_counter()
-                run = services.draft_finish(tenant=self.tenant, by=self.admin, draft_id=self.draft.id)
+                run = services.draft_finish(
+                    tenant=self.tenant, by=self.admin, draft_id=self.draft.id, send_hours=services.SEND_ALL,
+                )
                 seconds = time.perf_counter() - t
             connection_row = Connection.objects.get(tenant=self.tenant)
             created = {"project": Project.objects.filter(tenant=self.tenant).count(),

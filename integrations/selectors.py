@@ -1,9 +1,42 @@
-"""Reads about a company's Tripletex connection."""
+"""Reads about a company's Tripletex connection: the connection itself and the settings page's status card."""
+from django.db.models import Count
+from django.utils.translation import gettext_lazy as _
+
 from tenants.models import Tenant
 
-from .models import Connection
+from .models import Connection, Link
 
 
 def connection_for(*, tenant: Tenant) -> Connection | None:
     return Connection.objects.filter(tenant=tenant).first()
 
+
+def status_card(*, tenant: Tenant) -> dict:
+    """The Tripletex card on Selskapsinnstillinger: state, company, what is linked, what Tripletex no longer has."""
+    connection = connection_for(tenant=tenant)
+    missing = Link.objects.filter(tenant=tenant, missing_since__isnull=False)
+    if connection and connection.tripletex_company_id:
+        missing = missing.filter(tripletex_company_id=connection.tripletex_company_id)
+    return {
+        "connection": connection,
+        "active": bool(connection and connection.is_active),
+        "imported": _linked_counts(tenant, connection),
+        "missing": missing.count(),
+    }
+
+
+def _linked_counts(tenant: Tenant, connection: Connection | None) -> list[dict]:
+    """How many of each kind are linked to the connected Tripletex company, with the kind's plural label."""
+    if not connection or not connection.tripletex_company_id:
+        return []
+    rows = (
+        Link.objects.filter(tenant=tenant, tripletex_company_id=connection.tripletex_company_id)
+        .values("kind").annotate(n=Count("id")).order_by("kind")
+    )
+    return [{"label": LINK_LABELS.get(r["kind"], r["kind"]), "n": r["n"]} for r in rows]
+
+
+LINK_LABELS = {
+    Link.Kind.EMPLOYEE: _("ansatte"), Link.Kind.PROJECT: _("prosjekter"), Link.Kind.WAGE_TYPE: _("lønnsarter"),
+    Link.Kind.ACTIVITY: _("aktiviteter"), Link.Kind.CUSTOMER: _("kunder"),
+}

@@ -7,7 +7,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from wizard.selectors import status_card
+from integrations.selectors import status_card
+
 from .decorators import ADMIN, tenant_required
 from .forms import CompanyForm, EmailLoginForm
 from .middleware import SESSION_KEY

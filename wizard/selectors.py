@@ -1,8 +1,9 @@
-"""Reads for the wizard pages and the status card."""
-from django.db.models import Count, Q
-from django.utils.translation import gettext_lazy as _
+"""Reads for the wizard pages."""
+from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
+from django.db.models.functions import TruncMonth
 
-from integrations.models import Connection, ConnectionEvent, Link, SyncRun
+from integrations.hours.outbox import hour_transfers_waiting
+from integrations.models import ConnectionEvent, Link
 from tenants.models import Tenant
 
 from .models import Draft, Item
@@ -19,18 +20,50 @@ def list_counts(*, draft: Draft, kind: str) -> dict:
     )
 
 
+def linked(draft: Draft) -> Exists:
+    """Whether an item's Tripletex object is linked now, for `.annotate(linked=…)` on the draft's items.
+
+    Item kinds are Link kinds (activation.LINK_KINDS maps each to itself), so the kind is compared as is.
+    """
+    return Exists(Link.objects.filter(
+        tenant=draft.tenant, tripletex_company_id=draft.tripletex_company_id, kind=OuterRef("kind"),
+        tripletex_id=OuterRef("tripletex_id"),
+    ))
+
+
 def finish_summary(*, draft: Draft) -> dict:
-    """Per kind, what Ferdigstill will do: created, updated, linked unchanged, skipped by rule, not chosen."""
-    rows = Item.objects.filter(draft=draft).values("kind", "action", "selected").annotate(n=Count("id"))
-    summary = {k: {"create": 0, "update": 0, "unchanged": 0, "skip": 0, "unselected": 0} for k, _l in Item.Kind.choices}
+    """Per kind, what Ferdigstill will do: created, updated, linked unchanged, unlinked (linked but no longer
+    chosen), not chosen, skipped by rule."""
+    rows = (
+        Item.objects.filter(draft=draft).annotate(is_linked=linked(draft))
+        .values("kind", "action", "selected", "is_linked").annotate(n=Count("id")).order_by()
+    )
+    summary = {
+        k: {"create": 0, "update": 0, "unchanged": 0, "unlink": 0, "skip": 0, "unselected": 0}
+        for k, _l in Item.Kind.choices
+    }
     for r in rows:
         if r["action"] == Item.Action.SKIP:
             summary[r["kind"]]["skip"] += r["n"]
         elif not r["selected"]:
-            summary[r["kind"]]["unselected"] += r["n"]
+            summary[r["kind"]]["unlink" if r["is_linked"] else "unselected"] += r["n"]
         else:
             summary[r["kind"]][r["action"]] += r["n"]
     return summary
+
+
+def hours_waiting(*, tenant: Tenant, refresh: bool) -> dict:
+    """The approved hours Ferdigstill would let go to Tripletex: how many, how long, from which dates, per month."""
+    rows = hour_transfers_waiting(tenant=tenant, include_pending=not refresh)
+    span = rows.aggregate(first=Min("slot__date"), last=Max("slot__date"))
+    months = list(
+        rows.annotate(month=TruncMonth("slot__date")).values("month")
+        .annotate(entries=Count("id"), hours=Sum("hours")).order_by("month")
+    )
+    return {
+        "entries": sum(m["entries"] for m in months), "hours": sum(m["hours"] for m in months),
+        "first": span["first"], "last": span["last"], "months": months,
+    }
 
 
 def skip_reasons(*, draft: Draft, kind: str) -> list[dict]:
@@ -49,41 +82,6 @@ def missing_links(*, draft: Draft) -> dict:
             tenant=draft.tenant, tripletex_company_id=draft.tripletex_company_id, kind=kind
         ).exclude(tripletex_id__in=fetched).count()
     return result
-
-
-def status_card(*, tenant: Tenant) -> dict:
-    connection = Connection.objects.filter(tenant=tenant).first()
-    last_run = SyncRun.objects.filter(
-        tenant=tenant, kind__in=(SyncRun.Kind.ACTIVATION, SyncRun.Kind.REFRESH)
-    ).order_by("-created_at").first()
-    missing = Link.objects.filter(tenant=tenant, missing_since__isnull=False)
-    if connection and connection.tripletex_company_id:
-        missing = missing.filter(tripletex_company_id=connection.tripletex_company_id)
-    return {
-        "connection": connection,
-        "active": bool(connection and connection.is_active),
-        "last_run": last_run,
-        "imported": _linked_counts(tenant, connection),
-        "missing": missing.count(),
-        "draft": Draft.objects.filter(tenant=tenant).first(),
-    }
-
-
-def _linked_counts(tenant: Tenant, connection: Connection | None) -> list[dict]:
-    """How many of each kind are linked to the connected Tripletex company, with the kind's plural label."""
-    if not connection or not connection.tripletex_company_id:
-        return []
-    rows = (
-        Link.objects.filter(tenant=tenant, tripletex_company_id=connection.tripletex_company_id)
-        .values("kind").annotate(n=Count("id")).order_by("kind")
-    )
-    return [{"label": LINK_LABELS.get(r["kind"], r["kind"]), "n": r["n"]} for r in rows]
-
-
-LINK_LABELS = {
-    Link.Kind.EMPLOYEE: _("ansatte"), Link.Kind.PROJECT: _("prosjekter"), Link.Kind.WAGE_TYPE: _("lønnsarter"),
-    Link.Kind.ACTIVITY: _("aktiviteter"), Link.Kind.CUSTOMER: _("kunder"),
-}
 
 
 def history(*, tenant: Tenant):

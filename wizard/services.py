@@ -7,16 +7,20 @@ import logging
 import re
 import time
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from integrations.clients import tripletex_client
 from integrations.connectors import activation
+from integrations.hours.outbox import hour_transfers_hold_before
 from integrations.models import Connection, Link, SyncRecord, SyncRun
 from integrations.selectors import connection_for
-from integrations.services import connection_activate
+from integrations.services import connection_activate, connection_remove
 from integrations.tripletex import RetryPolicy, TokenRejected, Transient, TripletexError
 from tenants.models import Tenant, User
 
@@ -61,6 +65,19 @@ def draft_start(*, tenant: Tenant, by: User) -> Draft:
 def draft_cancel(*, tenant: Tenant) -> None:
     """Leave the wizard: the draft goes, whatever was active before stays as it was."""
     Draft.objects.filter(tenant=tenant).delete()
+
+
+def integration_remove(*, tenant: Tenant, by: User) -> Connection:
+    """«Fjern integrasjon»: transfers stop, the stored key is forgotten, and a refresh left open ends with it,
+    so its Ferdigstill cannot bring back a connection the admin removed (nor its key, if it had a new one).
+
+    Not one transaction: the removal talks to Tripletex outside its own. A Ferdigstill on the stored key that
+    comes in between finds no key left and ends its run itself (`draft_finish`).
+    """
+    started = timezone.now()
+    connection = connection_remove(tenant=tenant, by=by)
+    Draft.objects.filter(tenant=tenant, created_at__lte=started).delete()  # not one begun after the removal
+    return connection
 
 
 def drafts_expire(*, older_than: dt.timedelta) -> int:
@@ -129,11 +146,14 @@ def _linked_company_id(tenant: Tenant, connection: Connection | None) -> int | N
     return Link.objects.filter(tenant=tenant).values_list("tripletex_company_id", flat=True).first()
 
 
-def draft_check_token(*, tenant: Tenant, by: User, token: str, confirm_other_company: bool = False) -> Draft:
-    """Step 1. An empty token on a refresh keeps the stored one. Starts fetching all three lists."""
+def draft_check_token(
+    *, tenant: Tenant, by: User, token: str = "", keep_stored: bool = False, confirm_other_company: bool = False,
+) -> Draft:
+    """Step 1: check the pasted token, or on a refresh the stored one (`keep_stored`). Starts the three fetches."""
     token = (token or "").strip()
     connection = connection_for(tenant=tenant)
-    keep_stored = not token and connection is not None and connection.is_active
+    if keep_stored and not (connection and connection.is_active):
+        raise WizardError(_("Det er ingen lagret API-nøkkel. Lim inn en nøkkel fra Tripletex."), code="nothing_stored")
     who = check_token(connection.employee_token if keep_stored else token)
 
     linked = _linked_company_id(tenant, connection)
@@ -275,37 +295,120 @@ def fetches_done(draft: Draft) -> bool:
     return draft.fetches.filter(status=Fetch.Status.DONE).count() == len(activation.KINDS)
 
 
-class AlreadyFinished(WizardError):
+UNLINKED_RULE = gettext_lazy("Ikke valgt lenger: koblingen til Tripletex er fjernet, og godkjente timer holdes tilbake "
+                             "til den velges igjen")
+
+
+class RunEnded(WizardError):
+    """Ferdigstill from a page whose wizard run is over: removed with the integration, cancelled or expired."""
+
+
+class AlreadyFinished(RunEnded):
     pass
 
 
-def draft_finish(*, tenant: Tenant, by: User, draft_id: int) -> SyncRun:
+# Step 5: which of the approved hours that wait go to Tripletex at Ferdigstill.
+SEND_ALL, SEND_NONE, SEND_FROM = "all", "none", "from"
+
+
+def draft_finish(
+    *, tenant: Tenant, by: User, draft_id: int, send_hours: str, send_hours_from: dt.date | None = None,
+) -> SyncRun:
     """Ferdigstill: apply every choice in one transaction, link, store the token, activate. Seed 001: this
-    must be pressed even when nothing is chosen, and until it is nothing is active."""
+    must be pressed even when nothing is chosen, and until it is nothing is active.
+
+    `send_hours` says which approved hours that wait go now: all, none, or those dated from `send_hours_from`;
+    the others stay here, marked as not sent, for an export per period.
+    """
+    if send_hours not in (SEND_ALL, SEND_NONE, SEND_FROM) or (send_hours == SEND_FROM and send_hours_from is None):
+        raise ValueError(f"send_hours={send_hours!r} needs a date only with {SEND_FROM!r}")
+    if send_hours != SEND_FROM:
+        send_hours_from = None
     with transaction.atomic():
         draft = Draft.objects.select_for_update().filter(tenant=tenant, id=draft_id).first()
         if draft is None:
-            raise AlreadyFinished(_("Aktiveringen er allerede fullført (kanskje i en annen fane)."), code="finished")
+            raise _why_draft_is_gone(tenant, draft_id)
         if not draft.token_checked:
             raise WizardError(_("Lim inn og kontroller API-nøkkelen først."), code="no_token")
         if not fetches_done(draft):
             raise WizardError(_("Vent til prosjekter, lønnsarter og ansatte er hentet fra Tripletex."), code="fetching")
         connection = connection_for(tenant=tenant)
         refresh = connection is not None and connection.is_active
-        run = SyncRun.objects.create(
-            tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
-        )
-        summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
-        run.summary = summary
-        run.status = SyncRun.Status.SUCCEEDED
-        run.finished_at = timezone.now()
-        run.save()
-        connection_activate(
-            tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
-            company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
-        )
-        draft.delete()
+        if not draft.employee_token and not refresh:
+            # A refresh on the stored key, and the key went with the connection: nothing left to activate with.
+            draft.delete()
+        else:
+            return _finish(tenant, by, draft, refresh, send_hours, send_hours_from)
+    raise _removed_meanwhile()
+
+
+def _removed_meanwhile() -> RunEnded:
+    return RunEnded(
+        _("Integrasjonen ble fjernet mens denne oppdateringen var åpen, så den er avsluttet. Ingenting er endret. "
+          "Vil du koble til igjen, klikker du «Koble til Tripletex»."),
+        code="removed",
+    )
+
+
+def _why_draft_is_gone(tenant: Tenant, draft_id: int) -> RunEnded:
+    """A Ferdigstill from a page whose wizard run has ended: say how it ended, so the admin knows what holds now."""
+    finished = SyncRun.objects.filter(
+        tenant=tenant, kind__in=(SyncRun.Kind.ACTIVATION, SyncRun.Kind.REFRESH), summary__draft=draft_id
+    ).exists()
+    if finished:
+        return AlreadyFinished(_("Aktiveringen er allerede fullført (kanskje i en annen fane)."), code="finished")
+    connection = connection_for(tenant=tenant)
+    if connection is not None and connection.state == Connection.State.REMOVED:
+        return _removed_meanwhile()
+    return RunEnded(
+        _("Denne aktiveringen er avbrutt, eller den ble slettet etter å ha ligget urørt i %(days)d dager. "
+          "Ingenting er endret.") % {"days": settings.WIZARD_DRAFT_DAYS},
+        code="ended",
+    )
+
+
+def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool, send_hours: str,
+            send_hours_from: dt.date | None) -> SyncRun:
+    run = SyncRun.objects.create(
+        tenant=tenant, kind=SyncRun.Kind.REFRESH if refresh else SyncRun.Kind.ACTIVATION, started_by=by,
+    )
+    summary = {kind: _apply_kind(tenant, draft, kind, run) for kind in activation.KINDS}
+    # While the connection was not active nothing was sent, so what is queued waits too; on a refresh the
+    # queue keeps moving and only hours held for a link wait.
+    hold_before = {SEND_ALL: None, SEND_NONE: dt.date.max, SEND_FROM: send_hours_from}[send_hours]
+    held = 0
+    if hold_before is not None:
+        held = hour_transfers_hold_before(tenant=tenant, before=hold_before, include_pending=not refresh)
+    run.summary = {
+        **summary, "draft": draft.id,
+        "hours": {"send": send_hours, "from": send_hours_from.isoformat() if send_hours_from else None, "held": held},
+    }
+    if held:
+        run.message = _hours_held_message(held, send_hours, send_hours_from)
+    run.status = SyncRun.Status.SUCCEEDED
+    run.finished_at = timezone.now()
+    run.save()
+    connection_activate(
+        tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
+        company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
+    )
+    draft.delete()
     return run
+
+
+def _hours_held_message(held: int, send_hours: str, send_hours_from: dt.date | None) -> str:
+    if send_hours == SEND_NONE:
+        text = ngettext(
+            "%(n)d godkjent føring er ikke sendt til Tripletex.",
+            "%(n)d godkjente føringer er ikke sendt til Tripletex.", held,
+        ) % {"n": held}
+    else:
+        text = ngettext(
+            "%(n)d godkjent føring datert før %(date)s er ikke sendt til Tripletex.",
+            "%(n)d godkjente føringer datert før %(date)s er ikke sendt til Tripletex.", held,
+        ) % {"n": held, "date": date_format(send_hours_from, "d.m.Y")}
+    later = _("De kan sendes senere med «Eksporter timer til Tripletex» på Timeoverføring.")
+    return f"{text} {later}"
 
 
 def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
@@ -332,6 +435,14 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
                 setattr(rows[item.local_id], field, values[field])
         model.objects.bulk_update(list(rows.values()), activation.FIELD_NAMES[kind] + ["updated_at"], batch_size=500)
 
+    # Un-ticking an object that is linked unlinks it: the admin has said it is not to be used with Tripletex.
+    # Its approved hours are then held for the link (integrations.hours) until it is chosen again.
+    unlinking = Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind, tripletex_id__in=[
+        i.tripletex_id for i in items if not i.selected and i.action != Item.Action.SKIP
+    ])
+    unlinked = set(unlinking.values_list("tripletex_id", flat=True))
+    unlinking.delete()
+
     # Links: replace whatever pointed at these local rows or these Tripletex objects, in bulk.
     Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind).filter(
         Q(local_id__in=[i.local_id for i in chosen]) | Q(tripletex_id__in=[i.tripletex_id for i in chosen])
@@ -353,6 +464,8 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     for i in items:
         if i.action == Item.Action.SKIP:
             action, rule = SyncRecord.Action.SKIPPED, i.skip_reason
+        elif not i.selected and i.tripletex_id in unlinked:
+            action, rule = SyncRecord.Action.SKIPPED, UNLINKED_RULE
         elif not i.selected:
             action, rule = SyncRecord.Action.SKIPPED, _("Ikke valgt")
         else:
@@ -368,6 +481,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     for r in records:
         counts[r.action] += 1
     counts["missing"] = missing_count
+    counts["unlinked"] = len(unlinked)
     return counts
 
 

@@ -1,6 +1,7 @@
 """The activation wizard's pages. Thin: every change goes through wizard.services."""
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,11 +11,10 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
-from integrations.services import connection_remove
 from tenants.decorators import ADMIN, tenant_required
 
 from . import selectors, services, steps
-from .forms import TokenForm
+from .forms import SendHoursForm, TokenForm
 from .models import Fetch
 
 PAGE_SIZE = 50
@@ -23,6 +23,11 @@ admin_only = tenant_required(roles=ADMIN)
 
 def _step_url(step: steps.Step) -> str:
     return reverse("wizard:step", kwargs={"step": step.slug})
+
+
+def _refresh(request) -> bool:
+    connection = connection_for(tenant=request.tenant)
+    return bool(connection and connection.is_active)
 
 
 def _context(request, draft, step, **extra) -> dict:
@@ -50,6 +55,8 @@ def step(request, step):
     if current is None:
         raise Http404
     draft = services.draft_for(tenant=request.tenant)
+    if current.slug == steps.FINISH and request.method == "POST" and "draft" in request.POST:
+        return _finish_step(request, draft, current)  # also when that run has ended: the service says how
     if not current.available(draft):
         return redirect("wizard:start")
     if current.slug == steps.TOKEN:
@@ -61,11 +68,15 @@ def step(request, step):
 
 def _token_step(request, draft, current):
     form = TokenForm(request.POST or None)
+    if (draft and draft.token_checked) or _refresh(request):
+        # A key is in use already: the way on is «Neste» or the stored key, not typing into this field.
+        form.fields["token"].widget.attrs.pop("autofocus", None)
     other_company = None
     if request.method == "POST" and form.is_valid():
         try:
             services.draft_check_token(
                 tenant=request.tenant, by=request.user, token=form.cleaned_data["token"],
+                keep_stored=form.cleaned_data["keep_stored"],
                 confirm_other_company=form.cleaned_data["confirm_other_company"],
             )
             return redirect(_step_url(current))
@@ -102,7 +113,7 @@ def _list_step(request, draft, current):
 
 def _list_data(request, draft, kind) -> dict:
     q, show = request.GET.get("q", ""), request.GET.get("show", "")
-    items = services.items_matching(draft=draft, kind=kind, q=q, show=show)
+    items = services.items_matching(draft=draft, kind=kind, q=q, show=show).annotate(linked=selectors.linked(draft))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("side"))
     return {
         "page": page, "q": q, "show": show, "counts": selectors.list_counts(draft=draft, kind=kind),
@@ -115,22 +126,42 @@ def _list_fragment(request, draft, current):
 
 
 def _finish_step(request, draft, current):
-    if request.method == "POST":
+    form = SendHoursForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
         try:
-            run = services.draft_finish(tenant=request.tenant, by=request.user, draft_id=draft.id)
+            run = services.draft_finish(
+                tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request),
+                send_hours=form.cleaned_data["send_hours"], send_hours_from=form.cleaned_data["send_hours_from"],
+            )
         except services.AlreadyFinished as exc:
             messages.info(request, exc.message)
+            return redirect("company_settings")
+        except services.RunEnded as exc:
+            messages.warning(request, exc.message)
             return redirect("company_settings")
         except services.WizardError as exc:
             messages.error(request, exc.message)
             return redirect(_step_url(current))
         messages.success(request, _("Tripletex er koblet til. Godkjente timer overføres nå automatisk."))
+        if run.message:
+            messages.info(request, run.message)  # which waiting hours were kept back, and how to send them
         return redirect(f"{reverse('company_settings')}#tripletex")
+    if draft is None:
+        return redirect("wizard:start")
     return render(request, "wizard/step_finish.html", _context(
         request, draft, current, summary=selectors.finish_summary(draft=draft),
         missing=selectors.missing_links(draft=draft), ready=services.fetches_done(draft),
-        fetches=Fetch.objects.filter(draft=draft),
-    ))
+        fetches=Fetch.objects.filter(draft=draft), form=form,
+        hours=selectors.hours_waiting(tenant=request.tenant, refresh=_refresh(request)),
+    ), status=400 if form.is_bound else 200)
+
+
+def _posted_draft_id(request) -> int:
+    """The wizard run the page was made for: a page left open must not finish a run started after it."""
+    value = request.POST.get("draft", "")
+    if not value.isdigit():
+        raise BadRequest("draft")
+    return int(value)
 
 
 @require_POST
@@ -158,7 +189,7 @@ def remove(request):
     if connection is None or not connection.is_active:
         return redirect("company_settings")
     if request.method == "POST":
-        connection_remove(tenant=request.tenant, by=request.user)
+        services.integration_remove(tenant=request.tenant, by=request.user)
         messages.success(request, _("Integrasjonen er fjernet. Ingen timer sendes til Tripletex før du kobler til igjen."))
         return redirect("company_settings")
     return render(request, "wizard/remove_confirm.html", {"connection": connection})

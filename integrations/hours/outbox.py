@@ -11,8 +11,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from hr.models import TimeEntry
 from tenants.models import Tenant, User
@@ -20,6 +22,10 @@ from tenants.models import Tenant, User
 from ..models import HourSlot, HourTransfer, SyncRun
 
 State, Action = HourTransfer.State, HourTransfer.Action
+
+# Held because the admin chose at Ferdigstill to send hours only from a date. Stored as the msgid whatever
+# language the admin uses (translated where shown), and only an export per period sends these rows.
+REASON_BEFORE_START = gettext_noop("ikke sendt: datert før overføringen startet")
 
 
 # The outbox writers: called inside the approve/reject transaction through integrations.hours.
@@ -76,15 +82,33 @@ def hour_transfers_record_unapproved(*, tenant: Tenant, entry_ids: list[int]) ->
 
 
 def hour_transfers_release_held(*, tenant: Tenant) -> int:
-    """After a wizard refresh links more: held rows try again."""
-    return HourTransfer.objects.filter(tenant=tenant, state=State.HELD).update(
+    """After a wizard refresh links more: rows held for a link try again."""
+    return HourTransfer.objects.filter(tenant=tenant, state=State.HELD).exclude(reason=REASON_BEFORE_START).update(
         state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
+    )
+
+
+def hour_transfers_waiting(*, tenant: Tenant, include_pending: bool) -> QuerySet[HourTransfer]:
+    """Approved hours not yet in Tripletex that the next Ferdigstill would let go: held for a link, and, while
+    the connection is not active (`include_pending`), queued. Failed and locked rows wait for the admin."""
+    states = (State.PENDING, State.HELD) if include_pending else (State.HELD,)
+    return HourTransfer.objects.filter(tenant=tenant, action=Action.UPSERT, state__in=states).exclude(
+        reason=REASON_BEFORE_START
+    )
+
+
+def hour_transfers_hold_before(*, tenant: Tenant, before: dt.date, include_pending: bool) -> int:
+    """Ferdigstill with "send hours from `before`": waiting hours dated earlier stay here, marked as not sent."""
+    return hour_transfers_waiting(tenant=tenant, include_pending=include_pending).filter(slot__date__lt=before).update(
+        state=State.HELD, reason=REASON_BEFORE_START, attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
 
 
 def hour_transfers_retry(*, tenant: Tenant, ids: Iterable[int] | None = None) -> int:
     """"Prøv igjen": failed or locked rows go back in the queue with a fresh count of attempts."""
-    qs = HourTransfer.objects.filter(tenant=tenant, state__in=(State.FAILED, State.LOCKED, State.HELD))
+    qs = HourTransfer.objects.filter(tenant=tenant, state__in=(State.FAILED, State.LOCKED, State.HELD)).exclude(
+        reason=REASON_BEFORE_START
+    )
     if ids is not None:
         qs = qs.filter(id__in=list(ids))
     return qs.update(

@@ -1,10 +1,12 @@
 """The activation wizard (seed 001) in a real browser, against the live server and the fake Tripletex over HTTP."""
+import datetime as dt
 import itertools
 import re
 import socket
 import time
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from hr.models import Employee, Project, WageType
@@ -36,8 +38,11 @@ def connect_button(page):
 
 
 def paste_token(page, token: str):
+    other_key = page.locator("details.newkey:not([open]) > summary")
+    if other_key.count():  # a key is in use already: the form for another one is folded away
+        other_key.click()
     page.locator("input[name=token]").fill(token)
-    page.get_by_role("button", name="Neste", exact=True).click()
+    page.get_by_role("button", name="Bruk denne nøkkelen", exact=True).click()
 
 
 def go_next(page):
@@ -63,7 +68,7 @@ def activate_with_services(tenant, user, token: str) -> None:
     assert services.fetches_done(draft), "fetch tasks should have run eagerly"
     for kind in ("project", "wage_type", "employee"):
         services.items_select(draft=draft, kind=kind, selected=True)
-    services.draft_finish(tenant=tenant, by=user, draft_id=draft.id)
+    services.draft_finish(tenant=tenant, by=user, draft_id=draft.id, send_hours=services.SEND_ALL)
 
 
 def nothing_stored(tenant) -> None:
@@ -101,6 +106,11 @@ def test_admin_connects_from_login_to_aktiv(page, world, fake_tripletex):
 
     paste_token(page, token)
     expect(page.get_by_test_id("tripletex-company")).to_have_text(demo["name"])
+    # One way on once the key is accepted; another key is folded away, and its button only ever uses a key.
+    expect(page.get_by_role("button", name="Neste")).to_have_count(0)
+    expect(page.get_by_role("button", name="Bruk denne nøkkelen", exact=True)).to_have_count(0)
+    page.get_by_text("Lim inn en annen API-nøkkel").click()
+    expect(page.get_by_role("button", name="Bruk denne nøkkelen", exact=True)).to_have_count(1)
     go_next(page)
 
     # Demo company: 15 projects, 3 sub-projects, 1 closed, 1 without start date → 10 to choose from.
@@ -120,6 +130,11 @@ def test_admin_connects_from_login_to_aktiv(page, world, fake_tripletex):
     expect(page.get_by_test_id("summary-project").locator("td").first).to_have_text("10")
     expect(page.get_by_test_id("summary-employee")).to_be_visible()
     expect(page.get_by_test_id("summary-wage_type")).to_be_visible()
+    # Approved hours that wait go from the first day of this month unless the admin chooses otherwise.
+    hours = page.get_by_test_id("hours-waiting")
+    expect(hours).to_contain_text("Ingen godkjente timer venter på å bli sendt.")
+    expect(hours.get_by_label("Send timer datert fra og med")).to_be_checked()
+    expect(hours.locator("input[type=date]")).to_have_value(timezone.localdate().replace(day=1).isoformat())
     # Nothing is active before Ferdigstill.
     assert not Connection.objects.filter(tenant=world.a, state=Connection.State.ACTIVE).exists()
     ferdigstill(page)
@@ -234,7 +249,7 @@ def test_refresh_fetches_a_new_project_and_swaps_the_token(page, world, fake_tri
     expect(card.get_by_test_id("tripletex-status")).to_have_text("Aktiv")
     card.get_by_role("link", name="Oppdater", exact=True).click()
     expect(page.get_by_role("heading", name="Oppdater Tripletex-integrasjonen")).to_be_visible()
-    expect(page.get_by_text("La feltet stå tomt for å beholde nøkkelen")).to_be_visible()
+    expect(page.get_by_role("button", name="Fortsett med den lagrede nøkkelen")).to_be_visible()
     paste_token(page, new_token)
     expect(page.get_by_test_id("tripletex-company")).to_have_text(company["name"])
     go_next(page)
@@ -341,8 +356,6 @@ def test_employee_is_refused_the_wizard_and_sees_no_button(page, world, fake_tri
 # --- the fetch runs in the background: progress first, then the list without a manual reload ------------------------
 def test_fetch_progress_is_shown_until_the_list_arrives_without_reload(page, world, fake_tripletex, monkeypatch):
     """Tasks are held back like a busy worker would; the page's clock is paused so polls happen only when told."""
-    import datetime as dt
-
     from wizard import tasks
 
     queued = []

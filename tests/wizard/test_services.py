@@ -28,7 +28,7 @@ def select_all(draft):
 def finish(world, capture):
     draft = Draft.objects.get(tenant=world.a)
     with capture(execute=True):
-        return services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id)
+        return services.draft_finish(tenant=world.a, by=world.alice, draft_id=draft.id, send_hours=services.SEND_ALL)
 
 
 def item(kind, name_part):
@@ -203,7 +203,7 @@ def test_a_second_ferdigstill_of_the_same_draft_applies_nothing_twice(world, dem
     projects = Project.objects.filter(tenant=world.a).count()
     with pytest.raises(services.AlreadyFinished):
         with django_capture_on_commit_callbacks(execute=True):
-            services.draft_finish(tenant=world.a, by=world.alice, draft_id=demo_draft.id)
+            services.draft_finish(tenant=world.a, by=world.alice, draft_id=demo_draft.id, send_hours=services.SEND_ALL)
     assert Project.objects.filter(tenant=world.a).count() == projects
 
 
@@ -228,7 +228,7 @@ def test_refresh_preselects_earlier_choices_and_flags_what_disappeared(world, tx
     gone = projects[0]
     tx.change(company["id"], "project", gone["id"], delete=True)
 
-    draft = check(world, "", django_capture_on_commit_callbacks)  # empty token on a refresh keeps the stored one
+    draft = check(world, "", django_capture_on_commit_callbacks, keep_stored=True)
     chosen_before = set(Link.objects.filter(tenant=world.a, kind="project").values_list("tripletex_id", flat=True))
     assert set(Item.objects.filter(kind="project", selected=True).values_list("tripletex_id", flat=True)) == chosen_before - {gone["id"]}
     run = finish(world, django_capture_on_commit_callbacks)
