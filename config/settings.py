@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -166,7 +167,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
+    # The sync log is for "why did this not come over?", not an archive: old records go at night.
+    "sync-log-prune": {"task": "integrations.tasks.prune_sync_log", "schedule": crontab(hour=3, minute=30)},
 }
+# Days the Synkroniseringslogg keeps its records (and the runs they leave empty).
+SYNC_LOG_DAYS = env.int("SYNC_LOG_DAYS", default=90)
+if SYNC_LOG_DAYS < 1:
+    raise ImproperlyConfigured("SYNC_LOG_DAYS must be at least 1, or the nightly prune empties the log")
 # Days an abandoned activation wizard is kept before its draft (and the key in it) is deleted.
 WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)
 CELERY_TIMEZONE = TIME_ZONE

@@ -22,9 +22,11 @@ PARAMS = {
     "kind": lambda objs: "project",
     "step": lambda objs: "prosjekter",
     "task_id": lambda objs: objs["run"].id,
+    "link_id": lambda objs: objs["link"].id,
+    "connector": lambda objs: "master_data",
 }
 
-NOT_OBJECTS = {"kind", "step"}
+NOT_OBJECTS = {"kind", "step", "connector"}
 
 A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart")
 
@@ -54,11 +56,13 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import SyncRecord, SyncRun
+    from integrations.models import Link, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
-    return {**hr_a, "run": run, "record": record}
+    link = Link.objects.create(tenant=world.a, kind=Link.Kind.PROJECT, local_id=hr_a["project"].id,
+                               tripletex_company_id=1, tripletex_id=1, state=Link.State.BROKEN)
+    return {**hr_a, "run": run, "record": record, "link": link}
 
 
 def test_routes_are_found():
