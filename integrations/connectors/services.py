@@ -179,8 +179,8 @@ def sync_record_retry(*, tenant: Tenant, record_id: int) -> SyncRecord:
 def _retry_outbound(tenant: Tenant, record: SyncRecord) -> None:
     """The row's failed change goes back to pending (or a new change is queued); the push sends its state now."""
     if not _owners_enabled(tenant, record.object_kind):
-        raise ActionRefused(_("Kan ikke sendes på nytt: ingen påslått integrasjon sender dette, eller Tripletex er "
-                              "ikke koblet til."))
+        raise ActionRefused(_("Kan ikke sendes på nytt: integrasjonen som sender dette er slått av, eller Tripletex "
+                              "er ikke koblet til."))
     rows = OutboundChange.objects.filter(tenant=tenant, kind=record.object_kind, local_id=record.local_id)
     if not rows.filter(state=OutboundChange.State.PENDING).exists():
         failed = rows.select_for_update().filter(state=OutboundChange.State.FAILED).order_by("-id").first()
@@ -218,7 +218,7 @@ def link_restore(*, tenant: Tenant, link_id: int, by: User | None) -> Link:
         raise ActionRefused(_("Koblingen er ikke brutt."))
     owners = _owners_enabled(tenant, link.kind)
     if not owners:
-        raise ActionRefused(_("Kan ikke gjenopprettes nå: ingen påslått integrasjon synkroniserer dette, eller "
+        raise ActionRefused(_("Kan ikke gjenopprettes nå: integrasjonen som synkroniserer dette er slått av, eller "
                               "Tripletex er ikke koblet til."))
     link.state = Link.State.LINKED
     # Forget the hash of what we last sent, so the row's state now is sent, not taken for "nothing changed".
