@@ -23,8 +23,8 @@ def connectors(tenant, *args) -> str:
 def test_list_shows_every_connector_on_or_off(world, sample, connected):
     switch_on(world.a, "sample")
     lines = {line.split("\t")[0]: line.split("\t") for line in connectors(world.a, "list").splitlines()}
-    assert lines["sample"][1:3] == ["på", "Testkobling"]
-    assert lines["master_data"][1] == "av"
+    assert lines["sample"][1:3] == ["slått på", "Testkobling"]
+    assert lines["master_data"][1] == "slått av"
 
 
 def test_enable_switches_on_and_runs_the_first_sync_and_disable_switches_off(world, sample, connected):

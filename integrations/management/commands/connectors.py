@@ -53,7 +53,7 @@ class Command(BaseCommand):
         for card in selectors.connector_cards(tenant=company):
             run = card.last_run
             last = f"{run.get_status_display()} {run.created_at:%Y-%m-%d %H:%M}" if run else _("ingen kjøring ennå")
-            state = _("på") if card.enabled else _("av")
+            state = _("slått på") if card.enabled else _("slått av")
             self.stdout.write(f"{card.connector.name}\t{state}\t{card.connector.title}\t{last}")
 
     def _run(self, company, connector):
