@@ -106,14 +106,14 @@ def webhook_subscriptions_sync(tenant_id: int) -> None:
 def connector_reread(tenant_id: int, connector_name: str, kind: str, tripletex_id: int) -> None:
     """"Prøv igjen" on a failed record from Tripletex: the connector reads the object again and applies it."""
     from .connectors.runner import remote_change_process
-    from .models import SyncRun
 
     tenant = Tenant.objects.filter(id=tenant_id).first()
     if tenant is None:
         return
     with scope(tenant=tenant):
+        # Logged like the change from Tripletex it retries; the handler reads the object as it is now.
         remote_change_process(tenant=tenant, connector_name=connector_name, kind=kind, tripletex_id=tripletex_id,
-                              event=f"{kind}.update", trigger=SyncRun.Trigger.MANUAL)
+                              event=f"{kind}.update")
 
 
 @shared_task(ignore_result=True)

@@ -214,17 +214,13 @@ def outbound_changes_sweep() -> list[int]:
     return sorted(set(due.values_list("tenant_id", flat=True)))
 
 
-def remote_change_process(
-    *, tenant: Tenant, connector_name: str, kind: str, tripletex_id: int, event: str,
-    trigger: str = SyncRun.Trigger.WEBHOOK,
-) -> SyncRun | None:
-    """A webhook event for one object (or the admin's "Prøv igjen" on one): the connector re-reads it and
-    applies it under its rules."""
+def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tripletex_id: int, event: str) -> SyncRun | None:
+    """A webhook event for one object: the connector re-reads it and applies it under its rules."""
     connector = registry.get(connector_name)
     if connector is None or connector.handle_remote_change is None:
         return None
     run = SyncRun.objects.create(
-        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=connector.name, trigger=trigger,
+        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=connector.name, trigger=SyncRun.Trigger.WEBHOOK,
     )
     ctx = context(tenant=tenant, connector=connector, run=run)
     if ctx is None:

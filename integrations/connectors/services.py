@@ -228,8 +228,9 @@ def link_restore(*, tenant: Tenant, link_id: int, by: User | None) -> Link:
         SyncRecord.objects.filter(tenant=tenant, object_kind=link.kind, local_id=link.local_id)
         .exclude(label="").order_by("-id").values_list("label", flat=True).first() or ""
     )
+    # A change made here, like an edit: not a sync, so the connector's card keeps showing its last sync.
     run = SyncRun.objects.create(
-        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=owners[0].name, trigger=SyncRun.Trigger.MANUAL,
+        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=owners[0].name, trigger=SyncRun.Trigger.LOCAL_CHANGE,
         started_by=by,
     )
     SyncRecord.objects.create(

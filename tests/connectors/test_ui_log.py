@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from hr.models import Project
 from integrations.connectors import activation
+from integrations.connectors.selectors import last_reconcile_run
 from integrations.connectors.services import RULE_LINK_RESTORED
 from integrations.models import Link, OutboundChange, SyncRecord, SyncRun
 from tests.factories import ProjectFactory
@@ -188,9 +189,9 @@ def test_prov_igjen_on_a_failed_read_from_tripletex_reads_the_object_again(
     with django_capture_on_commit_callbacks(execute=True):
         response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
     assert response.status_code == 302
-    assert SEEN == [("remote", world.a.id, Link.Kind.PROJECT, 4242, "project.update", SyncRun.Trigger.MANUAL)]
+    assert SEEN == [("remote", world.a.id, Link.Kind.PROJECT, 4242, "project.update", SyncRun.Trigger.WEBHOOK)]
     reread = SyncRun.objects.filter(tenant=world.a, connector="sample").latest("id")
-    assert reread.trigger == SyncRun.Trigger.MANUAL and reread.records.get().tripletex_id == 4242
+    assert reread.records.get().tripletex_id == 4242
 
 
 def test_prov_igjen_while_the_connector_is_off_says_so_and_queues_nothing(world, sample, connected):
@@ -250,6 +251,8 @@ def test_gjenopprett_kobling_relinks_logs_who_did_it_and_sends_the_row(world, sa
     assert (change.kind, change.local_id, change.op) == (Link.Kind.PROJECT, project.id, OutboundChange.Op.UPSERT)
     logged = SyncRecord.objects.get(tenant=world.a, rule=RULE_LINK_RESTORED)
     assert logged.action == SyncRecord.Action.LINKED and logged.run.started_by == world.alice
+    assert logged.run.trigger == SyncRun.Trigger.LOCAL_CHANGE
+    assert last_reconcile_run(tenant=world.a, name="sample") is None  # the card's "last sync" is still a sync
     assert logged.label == "1001 Bryggen"
 
 
