@@ -242,7 +242,8 @@ def test_gjenopprett_kobling_relinks_logs_who_did_it_and_sends_the_row(world, sa
     switch_on(world.a, "sample")
     project = ProjectFactory(tenant=world.a, name="Bryggen")
     link = broken_link(world, connected, project)
-    record(run_of(world.a), label="1001 Bryggen", action="skipped", direction="in", tripletex_id=777, local_id=project.id)
+    sync = run_of(world.a)
+    record(sync, label="1001 Bryggen", action="skipped", direction="in", tripletex_id=777, local_id=project.id)
     response = admin(world).post(reverse("integrations:link_restore", args=[link.id]), follow=True)
     assert "Koblingen er gjenopprettet" in response.content.decode()
     link.refresh_from_db()
@@ -252,7 +253,7 @@ def test_gjenopprett_kobling_relinks_logs_who_did_it_and_sends_the_row(world, sa
     logged = SyncRecord.objects.get(tenant=world.a, rule=RULE_LINK_RESTORED)
     assert logged.action == SyncRecord.Action.LINKED and logged.run.started_by == world.alice
     assert logged.run.trigger == SyncRun.Trigger.LOCAL_CHANGE
-    assert last_reconcile_run(tenant=world.a, name="sample") is None  # the card's "last sync" is still a sync
+    assert last_reconcile_run(tenant=world.a, name="sample") == sync  # the card's "last sync" is still a sync
     assert logged.label == "1001 Bryggen"
 
 
