@@ -60,7 +60,7 @@ def connection_active(*, tenant: Tenant) -> bool:
 def last_reconcile_run(*, tenant: Tenant, name: str) -> SyncRun | None:
     return (
         SyncRun.objects.filter(tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=name, trigger__in=RECONCILE_TRIGGERS)
-        .order_by("-created_at", "-id").first()
+        .select_related("started_by").order_by("-created_at", "-id").first()
     )
 
 

@@ -297,3 +297,25 @@ def test_retry_and_restore_need_the_csrf_token(world, sample, connected):
     link.refresh_from_db()
     assert link.state == Link.State.BROKEN and not OutboundChange.objects.exists()
     assert Project.objects.filter(tenant=world.a).count() == 1
+
+
+def test_another_companys_run_id_in_the_filter_shows_nothing_of_it(world):
+    a_run = run_of(world.a)
+    record(a_run, label="Alfahemmelig")
+    page = world.client_for(world.bob, world.b).get(LOG, {"kjoring": a_run.id}).content.decode()
+    assert "Alfahemmelig" not in page and 'data-testid="log-run"' not in page
+
+
+def test_the_log_page_makes_as_many_queries_for_fifty_rows_as_for_two(world, sample, connected,
+                                                                      django_assert_max_num_queries):
+    run = run_of(world.a)
+    record(run, action="failed", direction="out", local_id=1)
+    record(run, action="skipped", direction="in", tripletex_id=777)
+    client = admin(world)
+    client.get(LOG)  # session and language set up once
+    with django_assert_max_num_queries(12) as few:
+        client.get(LOG)
+    SyncRecord.objects.bulk_create([SyncRecord(tenant=world.a, run=run_of(world.a), object_kind="project",
+                                               action="failed", direction="out", local_id=i) for i in range(48)])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(LOG)
