@@ -182,20 +182,22 @@ def _retry_outbound(tenant: Tenant, record: SyncRecord) -> None:
         raise ActionRefused(_("Kan ikke sendes på nytt: integrasjonen som sender dette er slått av, eller Tripletex "
                               "er ikke koblet til."))
     rows = OutboundChange.objects.filter(tenant=tenant, kind=record.object_kind, local_id=record.local_id)
-    if not rows.filter(state=OutboundChange.State.PENDING).exists():
+    now = timezone.now()
+    # A change already waiting (perhaps backing off after an error) carries the latest state: it goes now.
+    if not rows.filter(state=OutboundChange.State.PENDING).update(next_attempt_at=now, updated_at=now):
         failed = rows.select_for_update().filter(state=OutboundChange.State.FAILED).order_by("-id").first()
         if failed is None:
             local_change_record(tenant=tenant, kind=record.object_kind, local_id=record.local_id,
                                 snapshot={"label": record.label})
-        else:
-            try:
-                with transaction.atomic():
-                    rows.filter(id=failed.id).update(
-                        state=OutboundChange.State.PENDING, attempts=0, next_attempt_at=timezone.now(), message="",
-                        request_id="", updated_at=timezone.now(),
-                    )
-            except IntegrityError:
-                pass  # a newer change of the row was queued meanwhile; it carries the latest state
+            return  # it queues the push itself
+        try:
+            with transaction.atomic():
+                rows.filter(id=failed.id).update(
+                    state=OutboundChange.State.PENDING, attempts=0, next_attempt_at=now, message="", request_id="",
+                    updated_at=now,
+                )
+        except IntegrityError:
+            pass  # a newer change of the row was queued meanwhile; it carries the latest state
     transaction.on_commit(lambda: _enqueue_push(tenant_id=tenant.id), robust=True)
 
 

@@ -1,9 +1,11 @@
 """Synkroniseringslogg: every record of the company, filters, paging, "Prøv igjen" and "Gjenopprett kobling"."""
+import datetime as dt
 import re
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from hr.models import Project
 from integrations.connectors import activation
@@ -319,3 +321,16 @@ def test_the_log_page_makes_as_many_queries_for_fifty_rows_as_for_two(world, sam
                                                action="failed", direction="out", local_id=i) for i in range(48)])
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(LOG)
+
+
+def test_prov_igjen_on_a_row_whose_change_is_backing_off_sends_that_change_now(world, sample, connected):
+    switch_on(world.a, "sample")
+    project = ProjectFactory(tenant=world.a)
+    later = timezone.now() + dt.timedelta(minutes=20)
+    waiting = OutboundChange.objects.create(tenant=world.a, kind=Link.Kind.PROJECT, local_id=project.id, attempts=3,
+                                            next_attempt_at=later)
+    failed = record(run_of(world.a), action="failed", direction="out", local_id=project.id)
+    admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
+    waiting.refresh_from_db()
+    assert waiting.next_attempt_at <= timezone.now() and waiting.state == OutboundChange.State.PENDING
+    assert OutboundChange.objects.filter(tenant=world.a).count() == 1
