@@ -71,7 +71,9 @@ def connector_card(request, connector):
 def _refuse_unless_connected(request) -> bool:
     if selectors.connection_active(tenant=request.tenant):
         return False
-    messages.error(request, _("Tripletex er ikke koblet til. Integrasjonene kan bare brukes mens Tripletex er koblet til."))
+    messages.error(
+        request, _("Tripletex er ikke koblet til. Integrasjonene kan bare brukes mens Tripletex er koblet til."),
+    )
     return True
 
 
@@ -186,10 +188,11 @@ def record_retry(request, record_id):
     except services.ActionRefused as exc:
         messages.error(request, exc.message)
         return _back_to_log(request)
+    label = {"label": record.label or record.object_kind}
     if record.direction == SyncRecord.Direction.TO_TRIPLETEX:
-        messages.success(request, _("«%(label)s» sendes til Tripletex på nytt.") % {"label": record.label or record.object_kind})
+        messages.success(request, _("«%(label)s» sendes til Tripletex på nytt.") % label)
     else:
-        messages.success(request, _("«%(label)s» leses på nytt fra Tripletex.") % {"label": record.label or record.object_kind})
+        messages.success(request, _("«%(label)s» leses på nytt fra Tripletex.") % label)
     return _back_to_log(request)
 
 

@@ -58,10 +58,10 @@ def connection_active(*, tenant: Tenant) -> bool:
 
 
 def last_reconcile_run(*, tenant: Tenant, name: str) -> SyncRun | None:
-    return (
-        SyncRun.objects.filter(tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=name, trigger__in=RECONCILE_TRIGGERS)
-        .select_related("started_by").order_by("-created_at", "-id").first()
+    runs = SyncRun.objects.filter(
+        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=name, trigger__in=RECONCILE_TRIGGERS,
     )
+    return runs.select_related("started_by").order_by("-created_at", "-id").first()
 
 
 def run_in_progress(run: SyncRun | None) -> bool:

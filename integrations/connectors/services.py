@@ -203,11 +203,13 @@ def _retry_outbound(tenant: Tenant, record: SyncRecord) -> None:
 
 def _retry_inbound(tenant: Tenant, record: SyncRecord) -> None:
     connector = registry.get(record.run.connector)
-    if connector is None or connector.handle_remote_change is None or connector not in enabled_connectors(tenant=tenant):
+    switched_on = connector is not None and connector in enabled_connectors(tenant=tenant)
+    if not switched_on or connector.handle_remote_change is None:
         raise ActionRefused(_("Kan ikke leses på nytt: integrasjonen er slått av, eller Tripletex er ikke koblet til."))
     kind, tripletex_id = record.object_kind, record.tripletex_id
+    name = connector.name
     transaction.on_commit(
-        lambda: _enqueue_reread(tenant_id=tenant.id, connector_name=connector.name, kind=kind, tripletex_id=tripletex_id),
+        lambda: _enqueue_reread(tenant_id=tenant.id, connector_name=name, kind=kind, tripletex_id=tripletex_id),
         robust=True,
     )
 

@@ -25,13 +25,11 @@ class SampleOptions(forms.Form):
 
 def _reconcile(ctx):
     projects = ctx.client.project_list(fields="id,number,name")[:3]
-    for project in projects[:2]:
-        ctx.record(kind=Link.Kind.PROJECT, action=SyncRecord.Action.CREATED, direction=SyncRecord.Direction.FROM_TRIPLETEX,
-                   tripletex_id=project["id"], label=f"{project['number']} {project['name']}")
-    for project in projects[2:]:
-        ctx.record(kind=Link.Kind.PROJECT, action=SyncRecord.Action.SKIPPED, direction=SyncRecord.Direction.FROM_TRIPLETEX,
-                   tripletex_id=project["id"], label=f"{project['number']} {project['name']}",
-                   rule=activation.SKIP_NO_START)
+    for i, project in enumerate(projects):
+        skipped = i == 2
+        ctx.record(kind=Link.Kind.PROJECT, direction=SyncRecord.Direction.FROM_TRIPLETEX, tripletex_id=project["id"],
+                   action=SyncRecord.Action.SKIPPED if skipped else SyncRecord.Action.CREATED,
+                   label=f"{project['number']} {project['name']}", rule=activation.SKIP_NO_START if skipped else "")
 
 
 def _remote(ctx, kind, tripletex_id, event):
@@ -100,4 +98,5 @@ def connected(world, tripletex_company):
 
 
 def switch_on(tenant, name: str, **options) -> ConnectorConfig:
-    return ConnectorConfig.objects.update_or_create(tenant=tenant, name=name, defaults={"enabled": True, "options": options})[0]
+    defaults = {"enabled": True, "options": options}
+    return ConnectorConfig.objects.update_or_create(tenant=tenant, name=name, defaults=defaults)[0]

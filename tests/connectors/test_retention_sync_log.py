@@ -19,9 +19,10 @@ def aged(model, obj, days: float):
 
 
 def run_with_records(tenant, *, run_days: float, record_days: list[float]) -> SyncRun:
-    run = aged(SyncRun, SyncRun.objects.create(tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector="sample"), run_days)
+    run = aged(SyncRun, SyncRun.objects.create(tenant=tenant, kind=SyncRun.Kind.CONNECTOR), run_days)
     for days in record_days:
-        aged(SyncRecord, SyncRecord.objects.create(tenant=tenant, run=run, object_kind="project", action="created"), days)
+        made = SyncRecord.objects.create(tenant=tenant, run=run, object_kind="project", action="created")
+        aged(SyncRecord, made, days)
     return run
 
 

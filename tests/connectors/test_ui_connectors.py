@@ -70,7 +70,8 @@ def test_options_are_saved_through_the_connectors_form(world, sample, connected)
     response = admin(world).post(reverse("integrations:connector_options", args=["sample"]),
                                  {"sample-days_back": "7", "sample-include_internal": "on"})
     assert response.status_code == 302
-    assert ConnectorConfig.objects.get(tenant=world.a, name="sample").options == {"days_back": 7, "include_internal": True}
+    saved = ConnectorConfig.objects.get(tenant=world.a, name="sample").options
+    assert saved == {"days_back": 7, "include_internal": True}
     card = card_html(admin(world).get(PAGE).content.decode(), "sample")
     assert 'name="sample-days_back" value="7"' in card
 
@@ -119,7 +120,8 @@ def test_card_polls_while_its_run_is_running_and_stops_when_it_is_done(world, sa
 
 def test_synkroniser_naa_while_a_run_is_going_starts_no_second_run(world, sample, connected):
     switch_on(world.a, "sample")
-    SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="sample", trigger=SyncRun.Trigger.MANUAL)
+    SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="sample",
+                           trigger=SyncRun.Trigger.MANUAL)
     response = admin(world).post(reverse("integrations:connector_sync", args=["sample"]), follow=True)
     assert "En synkronisering pågår allerede." in response.content.decode()
     assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 1
@@ -134,7 +136,9 @@ def test_a_run_left_running_by_a_dead_worker_does_not_block_synkroniser_naa(worl
     assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 2
 
 
-def test_a_failed_run_shows_tripletexs_message_on_the_card(world, failing, connected, django_capture_on_commit_callbacks):
+def test_a_failed_run_shows_tripletexs_message_on_the_card(
+    world, failing, connected, django_capture_on_commit_callbacks,
+):
     switch_on(world.a, "failing")
     with django_capture_on_commit_callbacks(execute=True):
         admin(world).post(reverse("integrations:connector_sync", args=["failing"]))
@@ -156,7 +160,8 @@ def test_without_an_active_connection_the_cards_say_so_and_every_button_is_disab
 
 @pytest.mark.parametrize("action", ["connector_enable", "connector_sync", "connector_options"])
 def test_without_an_active_connection_a_post_changes_nothing_and_says_why(world, sample, action):
-    response = admin(world).post(reverse(f"integrations:{action}", args=["sample"]), {"sample-days_back": "5"}, follow=True)
+    url = reverse(f"integrations:{action}", args=["sample"])
+    response = admin(world).post(url, {"sample-days_back": "5"}, follow=True)
     assert "Tripletex er ikke koblet til" in response.content.decode()
     assert not ConnectorConfig.objects.filter(tenant=world.a, name="sample", enabled=True).exists()
     assert not ConnectorConfig.objects.filter(tenant=world.a, options__days_back=5).exists()

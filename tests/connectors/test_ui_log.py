@@ -187,7 +187,8 @@ def test_prov_igjen_on_a_failed_read_from_tripletex_reads_the_object_again(
     world, sample, connected, django_capture_on_commit_callbacks,
 ):
     switch_on(world.a, "sample")
-    failed = record(run_of(world.a, trigger=SyncRun.Trigger.WEBHOOK), action="failed", direction="in", tripletex_id=4242)
+    webhook_run = run_of(world.a, trigger=SyncRun.Trigger.WEBHOOK)
+    failed = record(webhook_run, action="failed", direction="in", tripletex_id=4242)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
     assert response.status_code == 302
@@ -219,7 +220,8 @@ def test_prov_igjen_returns_to_the_filtered_log_page(world, sample, connected):
     back = f"{LOG}?handling=failed&side=1"
     response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]), {"next": back})
     assert response["Location"] == back
-    response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]), {"next": "https://evil.example/"})
+    response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]),
+                                 {"next": "https://evil.example/"})
     assert response["Location"] == LOG
 
 

@@ -33,8 +33,8 @@ class Command(BaseCommand):
             connector = registry.get(name)
             if connector is None:
                 known = ", ".join(sorted(c.name for c in registry.all_connectors()))
-                raise CommandError(_("Ukjent integrasjon «%(name)s». Kjente: %(known)s.") % {"name": name, "known": known},
-                                   returncode=USAGE_ERROR)
+                message = _("Ukjent integrasjon «%(name)s». Kjente: %(known)s.") % {"name": name, "known": known}
+                raise CommandError(message, returncode=USAGE_ERROR)
             if action == "run":
                 return self._run(company, connector)
             if not selectors.connection_active(tenant=company):

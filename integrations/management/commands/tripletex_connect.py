@@ -53,7 +53,7 @@ class Command(BaseCommand):
 
             failed = Fetch.objects.filter(draft=draft).exclude(status=Fetch.Status.DONE)
             if failed.exists():
-                errors = "; ".join(f"{KIND_NAMES.get(f.kind, f.kind)}: {f.error or f.get_status_display()}" for f in failed)
+                errors = "; ".join(f"{KIND_NAMES[f.kind]}: {f.error or f.get_status_display()}" for f in failed)
                 if not had_draft:
                     services.draft_cancel(tenant=company)  # nothing half-done, and no key left lying in a draft
                 raise CommandError(_("Hentingen fra Tripletex feilet: %(errors)s") % {"errors": errors})
