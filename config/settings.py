@@ -173,7 +173,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The safety net under webhooks: each connector switched on reads what changed in Tripletex since its last run.
     "connectors-reconcile-nightly": {"task": "integrations.tasks.connectors_reconcile_nightly",
                                      "schedule": crontab(hour=2, minute=15)},
+    # The sync log is for "why did this not come over?", not an archive: old records go at night.
+    "sync-log-prune": {"task": "integrations.tasks.prune_sync_log", "schedule": crontab(hour=3, minute=30)},
 }
+# Days the Synkroniseringslogg keeps its records (and the runs they leave empty).
+SYNC_LOG_DAYS = env.int("SYNC_LOG_DAYS", default=90)
+if SYNC_LOG_DAYS < 1:
+    raise ImproperlyConfigured("SYNC_LOG_DAYS must be at least 1, or the nightly prune empties the log")
 # Days an abandoned activation wizard is kept before its draft (and the key in it) is deleted.
 WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)
 CELERY_TIMEZONE = TIME_ZONE

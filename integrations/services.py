@@ -1,14 +1,16 @@
-"""State changes of a company's Tripletex connection."""
+"""State changes of a company's Tripletex connection, and the upkeep of its sync log."""
+import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from tenants.models import Tenant, User
 
 from . import hours
 from .connectors import webhooks
-from .models import Connection, ConnectionEvent, SyncRun
+from .models import Connection, ConnectionEvent, SyncRecord, SyncRun
 
 logger = logging.getLogger("integrations")
 
@@ -96,3 +98,23 @@ def _enqueue_local_changes(*, tenant_id: int) -> None:
     from .tasks import push_local_changes
 
     push_local_changes.delay(tenant_id=tenant_id)
+def sync_log_prune(*, tenant: Tenant, before: dt.datetime, batch_size: int = 2000) -> tuple[int, int]:
+    """Delete the company's sync records older than `before`, and its runs from then left with none.
+
+    In batches, each its own short transaction, so a year of logs never holds the database in one statement.
+    Returns (records, runs) deleted.
+    """
+    records = _delete_in_batches(SyncRecord.objects.filter(tenant=tenant, created_at__lt=before), batch_size)
+    empty_runs = SyncRun.objects.filter(tenant=tenant, created_at__lt=before).filter(
+        ~Exists(SyncRecord.objects.filter(run_id=OuterRef("pk")))
+    )
+    runs = _delete_in_batches(empty_runs, batch_size)
+    return records, runs
+
+
+def _delete_in_batches(rows: QuerySet, batch_size: int) -> int:
+    deleted = 0
+    while ids := list(rows.order_by("id").values_list("id", flat=True)[:batch_size]):
+        rows.model.objects.filter(id__in=ids).delete()
+        deleted += len(ids)
+    return deleted

@@ -4,9 +4,12 @@ Fairness: a task sends a bounded number of batches for one company and then queu
 behind everyone else; a company Tripletex rate-limits is rescheduled after the reset instead of
 sleeping on a worker.
 """
+import datetime as dt
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from tenants.models import Tenant
@@ -157,3 +160,29 @@ def webhook_subscriptions_check_all() -> None:
         webhook_subscriptions_check.delay(tenant_id=tenant_id)
     for delivery_id in delivery_ids:
         webhook_process.delay(delivery_id=delivery_id)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def connector_reread(tenant_id: int, connector_name: str, kind: str, tripletex_id: int) -> None:
+    """"Prøv igjen" on a failed record from Tripletex: the connector reads the object again and applies it."""
+    from .connectors.runner import remote_change_process
+
+    tenant = Tenant.objects.filter(id=tenant_id).first()
+    if tenant is None:
+        return
+    with scope(tenant=tenant):
+        # Logged like the change from Tripletex it retries; the handler reads the object as it is now.
+        remote_change_process(tenant=tenant, connector_name=connector_name, kind=kind, tripletex_id=tripletex_id,
+                              event=f"{kind}.update")
+
+
+@shared_task(ignore_result=True)
+def prune_sync_log() -> None:
+    """Daily (beat): delete sync records older than SYNC_LOG_DAYS, and runs left empty, company by company."""
+    from .services import sync_log_prune
+
+    before = timezone.now() - dt.timedelta(days=settings.SYNC_LOG_DAYS)
+    # Companies are not tenant-owned rows: listing them needs no unscoped access; each prune runs in its scope.
+    for tenant in Tenant.objects.order_by("id").iterator():
+        with scope(tenant=tenant):
+            sync_log_prune(tenant=tenant, before=before)

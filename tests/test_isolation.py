@@ -25,9 +25,11 @@ PARAMS = {
     "task_id": lambda objs: objs["run"].id,
     # Tripletex's webhook address for A: bob holds no secret for it, so he is refused.
     "key": lambda objs: objs["connection"].webhook_key,
+    "link_id": lambda objs: objs["link"].id,
+    "connector": lambda objs: "master_data",
 }
 
-NOT_OBJECTS = {"kind", "step"}
+NOT_OBJECTS = {"kind", "step", "connector"}
 
 A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart", "Alfakunde")
 
@@ -57,13 +59,15 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import Connection, SyncRecord, SyncRun
+    from integrations.models import Connection, Link, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
     connection = Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, employee_token="alfa-token",
                                            tripletex_company_id=1, webhook_secret="alfa-webhook-secret")
-    return {**hr_a, "run": run, "record": record, "connection": connection}
+    link = Link.objects.create(tenant=world.a, kind=Link.Kind.PROJECT, local_id=hr_a["project"].id,
+                               tripletex_company_id=1, tripletex_id=1, state=Link.State.BROKEN)
+    return {**hr_a, "run": run, "record": record, "connection": connection, "link": link}
 
 
 def test_routes_are_found():

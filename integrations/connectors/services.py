@@ -9,12 +9,15 @@ import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from tenants.models import Tenant, User
 
-from ..models import Connection, ConnectorConfig, OutboundChange, SyncRun
+from ..models import Connection, ConnectorConfig, Link, OutboundChange, SyncRecord, SyncRun
 from . import registry
 from .base import Connector
+from .runner import sync_run_finish
 
 
 class UnknownConnector(ValueError):
@@ -162,3 +165,110 @@ def _enqueue_subscriptions_sync(*, tenant_id: int) -> None:
     from ..tasks import webhook_subscriptions_sync
 
     webhook_subscriptions_sync.delay(tenant_id=tenant_id)
+
+
+class ActionRefused(Exception):
+    """An admin's button cannot do what it says right now; `message` says why, in their words."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# Stored as the rule of a log record in Norwegian, like every rule, and translated when the log is shown.
+RULE_LINK_RESTORED = gettext_noop("Koblingen er gjenopprettet av en administrator")
+
+
+def _owners_enabled(tenant: Tenant, kind: str) -> list[Connector]:
+    return [c for c in enabled_connectors(tenant=tenant) if kind in c.kinds]
+
+
+@transaction.atomic
+def sync_record_retry(*, tenant: Tenant, record_id: int) -> SyncRecord:
+    """"Prøv igjen" on a failed record: a change to Tripletex is sent again, one from Tripletex is read again."""
+    record = SyncRecord.objects.select_related("run").get(tenant=tenant, id=record_id)
+    if record.action != SyncRecord.Action.FAILED or record.run.kind != SyncRun.Kind.CONNECTOR:
+        raise ActionRefused(_("Bare rader som feilet i en integrasjon kan prøves igjen."))
+    if record.direction == SyncRecord.Direction.TO_TRIPLETEX and record.local_id is not None:
+        _retry_outbound(tenant, record)
+    elif record.direction == SyncRecord.Direction.FROM_TRIPLETEX and record.tripletex_id is not None:
+        _retry_inbound(tenant, record)
+    else:
+        raise ActionRefused(_("Denne raden sier ikke hvilket objekt som skal prøves igjen."))
+    return record
+
+
+def _retry_outbound(tenant: Tenant, record: SyncRecord) -> None:
+    """The row's failed change goes back to pending (or a new change is queued); the push sends its state now."""
+    if not _owners_enabled(tenant, record.object_kind):
+        raise ActionRefused(_("Kan ikke sendes på nytt: integrasjonen som sender dette er slått av, eller Tripletex "
+                              "er ikke koblet til."))
+    rows = OutboundChange.objects.filter(tenant=tenant, kind=record.object_kind, local_id=record.local_id)
+    now = timezone.now()
+    # A change already waiting (perhaps backing off after an error) carries the latest state: it goes now.
+    if not rows.filter(state=OutboundChange.State.PENDING).update(next_attempt_at=now, updated_at=now):
+        failed = rows.select_for_update().filter(state=OutboundChange.State.FAILED).order_by("-id").first()
+        if failed is None:
+            local_change_record(tenant=tenant, kind=record.object_kind, local_id=record.local_id,
+                                snapshot={"label": record.label})
+            return  # it queues the push itself
+        try:
+            with transaction.atomic():
+                rows.filter(id=failed.id).update(
+                    state=OutboundChange.State.PENDING, attempts=0, next_attempt_at=now, message="", request_id="",
+                    updated_at=now,
+                )
+        except IntegrityError:
+            pass  # a newer change of the row was queued meanwhile; it carries the latest state
+    transaction.on_commit(lambda: _enqueue_push(tenant_id=tenant.id), robust=True)
+
+
+def _retry_inbound(tenant: Tenant, record: SyncRecord) -> None:
+    connector = registry.get(record.run.connector)
+    switched_on = connector is not None and connector in enabled_connectors(tenant=tenant)
+    if not switched_on or connector.handle_remote_change is None:
+        raise ActionRefused(_("Kan ikke leses på nytt: integrasjonen er slått av, eller Tripletex er ikke koblet til."))
+    kind, tripletex_id = record.object_kind, record.tripletex_id
+    name = connector.name
+    transaction.on_commit(
+        lambda: _enqueue_reread(tenant_id=tenant.id, connector_name=name, kind=kind, tripletex_id=tripletex_id),
+        robust=True,
+    )
+
+
+@transaction.atomic
+def link_restore(*, tenant: Tenant, link_id: int, by: User | None) -> Link:
+    """"Gjenopprett kobling" (seed 000): a link cut on purpose is live again, and the row is sent to Tripletex."""
+    link = Link.objects.select_for_update().get(tenant=tenant, id=link_id)
+    if link.state != Link.State.BROKEN:
+        raise ActionRefused(_("Koblingen er ikke brutt."))
+    owners = _owners_enabled(tenant, link.kind)
+    if not owners:
+        raise ActionRefused(_("Kan ikke gjenopprettes nå: integrasjonen som synkroniserer dette er slått av, eller "
+                              "Tripletex er ikke koblet til."))
+    link.state = Link.State.LINKED
+    # Forget the hash of what we last sent, so the row's state now is sent, not taken for "nothing changed".
+    link.local_hash = ""
+    link.save(update_fields=["state", "local_hash", "updated_at"])
+    label = (
+        SyncRecord.objects.filter(tenant=tenant, object_kind=link.kind, local_id=link.local_id)
+        .exclude(label="").order_by("-id").values_list("label", flat=True).first() or ""
+    )
+    # A change made here, like an edit: not a sync, so the connector's card keeps showing its last sync.
+    run = SyncRun.objects.create(
+        tenant=tenant, kind=SyncRun.Kind.CONNECTOR, connector=owners[0].name, trigger=SyncRun.Trigger.LOCAL_CHANGE,
+        started_by=by,
+    )
+    SyncRecord.objects.create(
+        tenant=tenant, run=run, object_kind=link.kind, local_id=link.local_id, tripletex_id=link.tripletex_id,
+        label=label, action=SyncRecord.Action.LINKED, rule=RULE_LINK_RESTORED,
+    )
+    sync_run_finish(run)
+    local_change_record(tenant=tenant, kind=link.kind, local_id=link.local_id, snapshot={"label": label})
+    return link
+
+
+def _enqueue_reread(*, tenant_id: int, connector_name: str, kind: str, tripletex_id: int) -> None:
+    from ..tasks import connector_reread
+
+    connector_reread.delay(tenant_id=tenant_id, connector_name=connector_name, kind=kind, tripletex_id=tripletex_id)
