@@ -1,11 +1,17 @@
 """`manage.py tripletex_connect --tenant <slug> --token <key> [--all | --none]`: the activation wizard, no browser.
 
+Approved hours that wait go as step 5's default sends them (dated from the first of this month) unless
+`--send-hours all|none|YYYY-MM-DD` says otherwise.
+
 The same services as the wizard's pages: check the API-nøkkel, fetch projects, wage types and employees,
 choose, Ferdigstill. The fetches run here, not on a worker, so the command ends with the result.
 """
+import datetime as dt
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 from django_scopes import scope
 
@@ -32,11 +38,14 @@ class Command(BaseCommand):
         choice = parser.add_mutually_exclusive_group()
         choice.add_argument("--all", action="store_true", help="choose every fetched row that is not skipped by a rule")
         choice.add_argument("--none", action="store_true", help="choose nothing (hours still flow for what is linked)")
+        parser.add_argument("--send-hours", default="", metavar="all|none|YYYY-MM-DD",
+                            help="which approved hours that wait go now (default: dated from the first of this month)")
         parser.add_argument("--other-company", action="store_true",
                             help="confirm connecting another Tripletex company than the one linked before")
 
-    def handle(self, *args, tenant, token, all, none, other_company, **options):
+    def handle(self, *args, tenant, token, all, none, other_company, send_hours, **options):
         company = tenant_by_slug(tenant)
+        send, send_from = _send_hours(send_hours)
         if not settings.TRIPLETEX_CONSUMER_TOKEN:
             raise CommandError(_("TRIPLETEX_CONSUMER_TOKEN er ikke satt: uten den kan vi ikke snakke med Tripletex."))
         with scope(tenant=company):
@@ -62,7 +71,8 @@ class Command(BaseCommand):
                 for kind in activation.KINDS:
                     services.items_select(draft=draft, kind=kind, selected=all)
             try:
-                run = services.draft_finish(tenant=company, by=None, draft_id=draft.id)
+                run = services.draft_finish(tenant=company, by=None, draft_id=draft.id, send_hours=send,
+                                            send_hours_from=send_from)
             except services.WizardError as exc:
                 raise CommandError(exc.message) from None
 
@@ -75,3 +85,14 @@ class Command(BaseCommand):
                 "kind": KIND_NAMES[kind], "created": counts.get("created", 0), "updated": counts.get("updated", 0),
                 "linked": counts.get("linked", 0), "skipped": counts.get("skipped", 0),
             })
+
+
+def _send_hours(value: str) -> tuple[str, dt.date | None]:
+    if value in (services.SEND_ALL, services.SEND_NONE):
+        return value, None
+    if not value:
+        return services.SEND_FROM, timezone.localdate().replace(day=1)
+    try:
+        return services.SEND_FROM, dt.date.fromisoformat(value)
+    except ValueError:
+        raise CommandError(_("--send-hours tar all, none eller en dato (ÅÅÅÅ-MM-DD).")) from None
