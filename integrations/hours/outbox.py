@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -18,6 +19,8 @@ from hr.models import TimeEntry
 from tenants.models import Tenant, User
 
 from ..models import HourSlot, HourTransfer, SyncRun
+from .selectors import NEEDS_ADMIN
+from .wages import HOLD_WAGE_TYPE
 
 State, Action = HourTransfer.State, HourTransfer.Action
 
@@ -76,15 +79,17 @@ def hour_transfers_record_unapproved(*, tenant: Tenant, entry_ids: list[int]) ->
 
 
 def hour_transfers_release_held(*, tenant: Tenant) -> int:
-    """After a wizard refresh links more: held rows try again."""
-    return HourTransfer.objects.filter(tenant=tenant, state=State.HELD).update(
+    """After a wizard refresh links more: held rows try again, and so do counts per wage type held back
+    beside hours that went."""
+    held = Q(state=State.HELD) | Q(state=State.SENT, reason=HOLD_WAGE_TYPE)
+    return HourTransfer.objects.filter(tenant=tenant).filter(held).update(
         state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
 
 
 def hour_transfers_retry(*, tenant: Tenant, ids: Iterable[int] | None = None) -> int:
-    """"Prøv igjen": failed or locked rows go back in the queue with a fresh count of attempts."""
-    qs = HourTransfer.objects.filter(tenant=tenant, state__in=(State.FAILED, State.LOCKED, State.HELD))
+    """"Prøv igjen": rows that need the admin go back in the queue with a fresh count of attempts."""
+    qs = HourTransfer.objects.filter(tenant=tenant).filter(NEEDS_ADMIN)
     if ids is not None:
         qs = qs.filter(id__in=list(ids))
     return qs.update(
