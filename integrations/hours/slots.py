@@ -28,8 +28,8 @@ from django.utils.translation import gettext_noop
 from tenants.models import Tenant
 
 from ..models import HourSlot, HourTransfer, SyncRecord
-from ..tripletex import Locked, RateLimited, TripletexClient, TripletexError
-from ..tripletex.errors import describe
+from ..tripletex import RateLimited, TripletexClient, TripletexError
+from ..tripletex.errors import Refusal, classify, describe
 
 logger = logging.getLogger("integrations.hours")
 
@@ -265,7 +265,7 @@ def locked(exc: TripletexError | None = None, *, reason: str = REASON_LOCKED) ->
 
 def refusal(exc: TripletexError, *, reason: str = REASON_REFUSED, locked_reason: str = REASON_LOCKED) -> SlotResult:
     """A refusal Tripletex gave for good: locked only when it said so with its status (423)."""
-    if isinstance(exc, Locked):
+    if classify(exc) == Refusal.LOCKED:
         return locked(exc, reason=locked_reason)
     return SlotResult(state=State.FAILED, reason=reason, message=describe(exc), request_id=exc.request_id or "")
 

@@ -124,3 +124,30 @@ def test_a_create_refused_as_a_duplicate_takes_the_entry_on_the_key_for_theirs(t
     reject(tx, [a])
     push_all(tx.tenant)
     assert sorted(hours(e) for e in tx.remote_entries()) == [Decimal("2.00"), Decimal("3.00")]
+
+
+def counts(tx) -> list[Decimal]:
+    return sorted(Decimal(str(s["count"])) for s in tx.remote_specs())
+
+
+def test_a_wage_type_count_typed_by_hand_is_kept_and_ours_added_to_it(tx):
+    tx.fake.change(tx.company_id, "salary_type_spec", employee={"id": tx.employees[0][1]},
+                   salaryType={"id": tx.wage_types[0][1]}, date="2026-11-02", count=3.0, description="Kurs")
+    ours = tx.entry(hours="2.00", wage=0)
+    approve(tx, [ours])
+    push_all(tx.tenant)
+    assert counts(tx) == [Decimal("5.00")]
+    reject(tx, [ours])
+    push_all(tx.tenant)
+    assert counts(tx) == [Decimal("3.00")] and tx.remote_specs()[0]["description"] == "Kurs"
+
+
+def test_a_wage_type_count_changed_by_hand_is_not_deleted_with_ours(tx):
+    ours = tx.entry(hours="2.00", wage=0)
+    approve(tx, [ours])
+    push_all(tx.tenant)
+    [spec] = tx.remote_specs()
+    tx.fake.change(tx.company_id, "salary_type_spec", spec["id"], count=2.5)
+    reject(tx, [ours])
+    push_all(tx.tenant)
+    assert counts(tx) == [Decimal("0.50")]
