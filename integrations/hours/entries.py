@@ -238,8 +238,10 @@ def _settle_doubt(batch: Batch, slots: list[HourSlot], *, one_post: bool) -> Non
     applied = not one_post or all(_key(batch, s) in found for s in slots)
     for slot in slots:
         remote = found.get(_key(batch, slot))
-        if remote is None:
-            clear(slot)  # asked after the create ended: what is not there was not created
+        if remote is None and not one_post:
+            clear(slot)  # asked long after the create ended: what is not there was not created
+        elif remote is None:
+            pass  # Tripletex may still be working on the call it did not answer: the next try looks again
         elif applied and (slot.hours is None or value(remote, "hours", "comment") == (slot.hours, slot.comment)):
             # (No hours written ahead: a slot left in doubt before creates said what they carried.)
             adopt(slot, remote)

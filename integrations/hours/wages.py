@@ -92,7 +92,7 @@ def _create(batch: Batch, slot: HourSlot) -> SlotResult:
     try:
         remote = batch.client.timesheet_salary_type_spec_create(body)
     except InDoubt as exc:
-        _settle_doubt(batch, slot)
+        _settle_doubt(batch, slot, just_sent=True)
         if slot.tripletex_id is None:
             return later(exc)
         if slot.id in batch.theirs:
@@ -165,10 +165,12 @@ def _reread(batch: Batch, slot: HourSlot) -> None:
     slot.in_doubt = False
 
 
-def _settle_doubt(batch: Batch, slot: HourSlot) -> None:
+def _settle_doubt(batch: Batch, slot: HourSlot, *, just_sent: bool = False) -> None:
     remote = _find(batch, slot)
-    if remote is None:
+    if remote is None and not just_sent:
         clear(slot)
+    elif remote is None:
+        pass  # Tripletex may still be working on the call it did not answer: the next try looks again
     elif slot.hours is None or value(remote, **COUNT) == (slot.hours, slot.comment):
         adopt(slot, remote, **COUNT)  # the create we sent
     else:
