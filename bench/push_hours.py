@@ -203,7 +203,7 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
            "TRIPLETEX_BASE_URL": info["base_url"], "TRIPLETEX_CONSUMER_TOKEN": info["consumer_token"],
            "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
            "LOG_LEVEL": "WARNING"}
-    os.environ["HOURS_QUEUE"] = queue
+    settings.HOURS_QUEUE = queue
     settings.TRIPLETEX_BASE_URL, settings.TRIPLETEX_CONSUMER_TOKEN = info["base_url"], info["consumer_token"]
     procs = []
     for n in range(workers):
@@ -258,6 +258,7 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
 
 def sql_per_batch_by_size(info: dict) -> dict:
     """The same push in this process at two batch sizes: queries per batch must not grow with the batch."""
+    from django.conf import settings
     from django.db import connection as conn
     from django.test.utils import CaptureQueriesContext
     from django_scopes import scope, scopes_disabled
@@ -266,9 +267,10 @@ def sql_per_batch_by_size(info: dict) -> dict:
     from integrations.hours import push
 
     out = {}
+    batch_size = settings.HOURS_BATCH_SIZE
     for size in (50, 200):
         tenant, _cid, _expected = setup_company(info, employees=20, entries=size)
-        os.environ["HOURS_BATCH_SIZE"] = str(size)
+        settings.HOURS_BATCH_SIZE = size
         with scopes_disabled():
             entries = TimeEntry.objects.filter(tenant=tenant)
         with scope(tenant=tenant):
@@ -277,7 +279,7 @@ def sql_per_batch_by_size(info: dict) -> dict:
                 outcome = push.hours_push_pending(tenant=tenant, max_batches=1)
         assert outcome.rows == size, outcome
         out[str(size)] = len(ctx.captured_queries)
-    os.environ.pop("HOURS_BATCH_SIZE")
+    settings.HOURS_BATCH_SIZE = batch_size
     return out
 
 
@@ -296,7 +298,7 @@ def run_naive(info: dict, *, sample: int) -> dict:
     from django_scopes import scope, scopes_disabled
 
     from hr.models import TimeEntry
-    from integrations.hours import tripletex_sync
+    from integrations.clients import pooled_client_for_connection
     from integrations.models import Connection, HourTransfer, Link
 
     tenant, cid, expected = setup_company(info, employees=20, entries=sample)
@@ -305,7 +307,7 @@ def run_naive(info: dict, *, sample: int) -> dict:
     with scope(tenant=tenant):
         _approve_without_task(tenant, entries)
         connection = Connection.objects.get(tenant=tenant)
-        client = tripletex_sync._client_for(connection)
+        client = pooled_client_for_connection(connection)
         links = {(k, lid): tid for k, lid, tid in Link.objects.filter(tenant=tenant).values_list(
             "kind", "local_id", "tripletex_id")}
         control(info, "DELETE", "calls")

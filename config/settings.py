@@ -195,6 +195,28 @@ SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The application name our consumer token belongs to; admins must type it exactly in Tripletex.
 TRIPLETEX_APPLICATION_NAME = "GrønnJobb"
 
+# Approved hours to Tripletex (integrations/hours).
+# Tripletex documents no maximum for POST/PUT /timesheet/entry/list. 200 keeps one call well inside the
+# 30 s read timeout (Tripletex validates every entry), keeps the blast radius of its all-or-nothing
+# answer small (one refused entry costs about log2(200) ≈ 8 extra calls to find), and at the observed
+# ~100 calls per 10 s still moves ~2,000 entries a second per company — more than anyone approves.
+HOURS_BATCH_SIZE = env.int("HOURS_BATCH_SIZE", default=200)
+# Batches one task sends before it queues itself again, so a company with a month of hours waits behind
+# the other companies' tasks instead of holding a worker.
+HOURS_BATCHES_PER_TASK = env.int("HOURS_BATCHES_PER_TASK", default=5)
+# Failed sends of a row before it stops at "feilet" for the admin to retry by hand.
+HOURS_MAX_ATTEMPTS = env.int("HOURS_MAX_ATTEMPTS", default=8)
+# Seconds before the first retry of a failed send, doubled per attempt up to 30 minutes.
+HOURS_RETRY_BACKOFF = env.float("HOURS_RETRY_BACKOFF", default=10.0)
+# A claim older than this belongs to a worker that died; the sweep puts its rows back. Longer than any
+# honest batch: the read timeout (30 s) times the splits of one refused batch.
+HOURS_CLAIM_TIMEOUT = env.int("HOURS_CLAIM_TIMEOUT", default=300)
+# Longest the client may sleep on Tripletex's rate limit inside a push task; beyond it the task gives the
+# worker back and is rescheduled after the reset.
+HOURS_RATE_LIMIT_WAIT = env.float("HOURS_RATE_LIMIT_WAIT", default=2.0)
+# Celery queue for the hours tasks (empty: the default queue).
+HOURS_QUEUE = env.str("HOURS_QUEUE", default="")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -1,8 +1,9 @@
 """Timesheet endpoints: entries (single and /list), hours per salary type, month status.
 
 Rules reproduced: one entry per employee/date/activity/project; entries in a locked
-period cannot be created, changed or deleted and read back with ``locked: true``;
-``/list`` calls are all-or-nothing.
+period cannot be created, changed or deleted and read back with ``locked: true`` (the
+refusal is 422, or 423 code 10000 with the ``locked_status`` setting: Tripletex documents
+both); ``/list`` calls are all-or-nothing.
 """
 from __future__ import annotations
 
@@ -38,8 +39,10 @@ def duplicate_error(req: Request, what: str) -> errors.ApiError:
     return errors.ApiError(409, 14000, message, developer="DUPLICATE_ENTRY")
 
 
-def locked_error(day: str) -> errors.ApiError:
+def locked_error(req: Request, day: str) -> errors.ApiError:
     msg = f"Perioden er låst: timer for {day} er godkjent eller avsluttet og kan ikke endres."
+    if req.app.settings.get("locked_status", 422) == 423:
+        return errors.ApiError(423, 10000, msg, developer="TIMESHEET_PERIOD_LOCKED")
     return errors.ApiError(422, 15000, msg, developer="TIMESHEET_PERIOD_LOCKED", validation=[("date", msg)])
 
 
@@ -58,9 +61,9 @@ def _entry_check(req: Request, obj: dict, old) -> None:
         raise errors.validation("hours", "Timer må være et tall mellom 0 og 24.")
     employee_id = obj["employee"]["id"]
     if company.is_locked(day, employee_id):
-        raise locked_error(obj["date"])
+        raise locked_error(req, obj["date"])
     if old is not None and company.is_locked(_parse_day(old["date"]), old["employee"]["id"]):
-        raise locked_error(old["date"])
+        raise locked_error(req, old["date"])
     activity = company.get("activity", obj["activity"]["id"])
     project = company.get("project", (obj.get("project") or {}).get("id")) if obj.get("project") else None
     if activity is not None and activity.get("isProjectActivity") and project is None:
@@ -150,7 +153,7 @@ def delete_entry(req: Request) -> Response:
     obj = get_obj(req, "timesheet_entry")
     req.app.store.check_version("timesheet_entry", obj, req.params.get("version") or None)
     if req.company.is_locked(_parse_day(obj["date"]), obj["employee"]["id"]):
-        raise locked_error(obj["date"])
+        raise locked_error(req, obj["date"])
     req.company.timesheet_keys.pop(entry_key(obj), None)
     req.app.store.delete(req.company, "timesheet_entry", obj)
     return Response(204, None)
@@ -171,7 +174,7 @@ def list_entries(req: Request) -> Response:
 def _spec_check(req: Request, obj: dict, old) -> None:
     day = _parse_day(obj["date"])
     if req.company.is_locked(day, obj["employee"]["id"]):
-        raise locked_error(obj["date"])
+        raise locked_error(req, obj["date"])
     count = obj.get("count")
     if not isinstance(count, (int, float)) or isinstance(count, bool) or count < 0:
         raise errors.validation("count", "Antall må være et positivt tall.")

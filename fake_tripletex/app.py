@@ -64,7 +64,7 @@ class FakeTripletex:
         if validate:
             from .validation import SchemaValidator
             self.validator = SchemaValidator(self.spec)
-        self.settings: dict = {"duplicate_status": 409}
+        self.settings: dict = {"duplicate_status": 409, "locked_status": 422}
         self.webhooks = Dispatcher(self)
         self.store.on_change = self.webhooks.on_change
         self.stopping = threading.Event()

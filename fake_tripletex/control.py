@@ -21,7 +21,7 @@ Endpoints (JSON in, JSON out):
   GET|POST|DELETE /_fake/faults                see faults.FIELDS
   POST   /_fake/rate_limit                     {limit, window}
   POST   /_fake/clock {now?, offset_seconds?}  DELETE /_fake/clock
-  POST   /_fake/settings                       {duplicate_status: 409|422}
+  POST   /_fake/settings                       {duplicate_status: 409|422, locked_status: 422|423}
   GET|DELETE /_fake/violations
   GET    /_fake/webhooks                       deliveries made so far
   POST   /_fake/reset                          back to the start state (same demo tokens)
@@ -151,7 +151,9 @@ def _dispatch(app, method, parts, params, body):
         if method == "POST":
             if body.get("duplicate_status") not in (None, 409, 422):
                 raise ValueError("duplicate_status must be 409 or 422")
-            app.settings.update({k: v for k, v in body.items() if k in ("duplicate_status",)})
+            if body.get("locked_status") not in (None, 422, 423):
+                raise ValueError("locked_status must be 422 or 423")
+            app.settings.update({k: v for k, v in body.items() if k in ("duplicate_status", "locked_status")})
         return 200, dict(app.settings)
     if head == "violations":
         if app.validator is None:
@@ -256,7 +258,7 @@ def reset(app) -> None:
     app.limiter.configure()
     app.clock.reset()
     app.settings.clear()
-    app.settings["duplicate_status"] = 409
+    app.settings.update({"duplicate_status": 409, "locked_status": 422})
     with app._calls_lock:
         app.calls.clear()
         app.company_calls.clear()

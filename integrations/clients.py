@@ -1,4 +1,6 @@
 """Makes the Tripletex client for a company from settings: the one place base URL, consumer token and timeouts meet."""
+import hashlib
+
 from django.conf import settings
 
 from .models import Connection
@@ -21,3 +23,30 @@ def client_for_connection(connection: Connection, **overrides) -> TripletexClien
     if not connection.is_active or not connection.employee_token:
         raise ValueError("Only an active connection with a token talks to Tripletex")
     return tripletex_client(employee_token=connection.employee_token, **overrides)
+
+
+# One client per company per worker process: a new client per task would make a new session token per task
+# and double the calls. Keyed by the token's fingerprint, so a new token (a wizard refresh) gets a new client.
+_POOL: dict[tuple, TripletexClient] = {}
+_POOL_SIZE = 256
+
+
+def pooled_client_for_connection(connection: Connection, **overrides) -> TripletexClient:
+    """`client_for_connection`, made once per company, token and options in this process and reused."""
+    fingerprint = hashlib.sha256(connection.employee_token.encode()).hexdigest()
+    key = (connection.tenant_id, connection.tripletex_company_id, fingerprint, tuple(sorted(overrides.items())))
+    client = _POOL.get(key)
+    if client is None:
+        client = client_for_connection(connection, **overrides)
+        # The company's client for an old token or another Tripletex company: its session is of no more use.
+        for old in [k for k in _POOL if k[0] == key[0] and k[3] == key[3]]:
+            _POOL.pop(old).close()
+        if len(_POOL) >= _POOL_SIZE:
+            _POOL.pop(next(iter(_POOL))).close()
+        _POOL[key] = client
+    return client
+
+
+def close_pooled_clients() -> None:
+    while _POOL:
+        _POOL.popitem()[1].close()

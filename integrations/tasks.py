@@ -15,14 +15,13 @@ from django_scopes import scope, scopes_disabled
 from tenants.models import Tenant
 
 from .hours import push
-from .hours.config import conf
 from .tripletex import RateLimited, TripletexError
 
 logger = logging.getLogger("integrations.tasks")
 
 
 def enqueue_push(*, tenant_id: int, countdown: float | None = None) -> None:
-    options = {"queue": conf("HOURS_QUEUE")} if conf("HOURS_QUEUE") else {}
+    options = {"queue": settings.HOURS_QUEUE} if settings.HOURS_QUEUE else {}
     push_hours.apply_async(kwargs={"tenant_id": tenant_id}, countdown=countdown, **options)
 
 

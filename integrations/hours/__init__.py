@@ -4,7 +4,11 @@ The rule for several entries on one Tripletex key: Tripletex holds one timesheet
 project and activity, so every approved entry with that key is summed into one Tripletex entry (an
 `HourSlot`); when one of them changes, is rejected or deleted, the sum is written again with the version
 we hold (or the entry deleted when nothing is left). Hours on a wage type are summed the same way into
-one wage-type count per employee, date and wage type.
+one wage-type count per employee, date and wage type. A sum holds only hours meant to be in Tripletex:
+never those of an entry held, failed or locked, which keeps its mark until it is sent.
+
+Hours typed by hand in Tripletex on the same key are someone else's: ours are added to them, and only our
+part is ever changed or taken back (`slots`).
 
 The approve service calls the first two hooks inside its transaction; connection_activate calls the
 third after commit. Each writes the outbox (`outbox`) and enqueues the push on commit, so a task never
@@ -12,8 +16,9 @@ runs before the rows it is meant to send exist.
 
 - `outbox`: the rows that say what must reach Tripletex; approve, reject, retry, release held, export per period.
 - `push`: claim due rows, send them in batches, the sweep, each row's outcome and the run's.
-- `tripletex_sync`: make Tripletex's entries and wage-type counts equal to a batch's slots.
-- `selectors`: reads for the pages. `config`: the knobs.
+- `batch`: send one claimed batch: links, holds, then `entries` (timesheet entries) and `wages` (counts
+  per wage type), each making Tripletex hold what `slots` says a slot must hold.
+- `selectors`: reads for the pages. The knobs are the `HOURS_*` settings.
 """
 from django.db import transaction
 

@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
@@ -20,6 +20,8 @@ from hr.models import TimeEntry
 from tenants.models import Tenant, User
 
 from ..models import HourSlot, HourTransfer, SyncRun
+from .selectors import NEEDS_ADMIN
+from .wages import HOLD_WAGE_TYPE
 
 State, Action = HourTransfer.State, HourTransfer.Action
 
@@ -82,8 +84,10 @@ def hour_transfers_record_unapproved(*, tenant: Tenant, entry_ids: list[int]) ->
 
 
 def hour_transfers_release_held(*, tenant: Tenant) -> int:
-    """After a wizard refresh links more: rows held for a link try again."""
-    return HourTransfer.objects.filter(tenant=tenant, state=State.HELD).exclude(reason=REASON_BEFORE_START).update(
+    """After a wizard refresh links more: held rows try again, and so do counts per wage type held back
+    beside hours that went. Hours kept back by date at Ferdigstill stay until exported per period."""
+    held = Q(state=State.HELD) | Q(state=State.SENT, reason=HOLD_WAGE_TYPE)
+    return HourTransfer.objects.filter(tenant=tenant).filter(held).exclude(reason=REASON_BEFORE_START).update(
         state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
 
@@ -105,10 +109,8 @@ def hour_transfers_hold_before(*, tenant: Tenant, before: dt.date, include_pendi
 
 
 def hour_transfers_retry(*, tenant: Tenant, ids: Iterable[int] | None = None) -> int:
-    """"Prøv igjen": failed or locked rows go back in the queue with a fresh count of attempts."""
-    qs = HourTransfer.objects.filter(tenant=tenant, state__in=(State.FAILED, State.LOCKED, State.HELD)).exclude(
-        reason=REASON_BEFORE_START
-    )
+    """"Prøv igjen": rows that need the admin go back in the queue with a fresh count of attempts."""
+    qs = HourTransfer.objects.filter(tenant=tenant).filter(NEEDS_ADMIN).exclude(reason=REASON_BEFORE_START)
     if ids is not None:
         qs = qs.filter(id__in=list(ids))
     return qs.update(

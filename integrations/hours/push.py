@@ -1,7 +1,7 @@
 """The push: claim a company's due rows, send them in batches, record the outcome per row and per run.
 
 A task calls `hours_push_pending` (a bounded number of batches, then it queues itself again); beat calls
-`hours_sweep` to put back dead workers' claims. Writing a batch's slots to Tripletex is `tripletex_sync`.
+`hours_sweep` to put back dead workers' claims. Sending a claimed batch to Tripletex is `batch.send`.
 """
 from __future__ import annotations
 
@@ -13,24 +13,27 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Min, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from tenants.models import Tenant
 
+from ..clients import pooled_client_for_connection
 from ..models import Connection, HourTransfer, SyncRecord, SyncRun
 from ..tripletex import RateLimited, TripletexClient, TripletexError
-from .config import conf
-from .tripletex_sync import Batch, SlotResult, _client_for, _later, _save_slots, _send
+from .batch import send
+from .slots import Batch, SlotResult, later, save_slots, slots_of
+from .wages import WAGE_GAVE_UP
 
 logger = logging.getLogger("integrations.hours")
 
 State, Action = HourTransfer.State, HourTransfer.Action
 
 # Reason shown to the admin (a msgid; translated where it is shown).
-REASON_GAVE_UP = _("ga opp etter gjentatte forsøk")
+REASON_GAVE_UP = gettext_noop("ga opp etter gjentatte forsøk")
 
 
 @dataclass
@@ -47,11 +50,11 @@ def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> Pus
     Must run inside the company's scope. Stops at once when the connection is no longer active.
     """
     outcome = PushOutcome()
-    max_batches = max_batches or conf("HOURS_BATCHES_PER_TASK")
+    max_batches = max_batches or settings.HOURS_BATCHES_PER_TASK
     connection = Connection.objects.filter(tenant=tenant).first()
     if connection is None or not connection.is_active:
         return outcome
-    client = _client_for(connection)
+    client = pooled_client_for_connection(connection, max_rate_limit_wait=settings.HOURS_RATE_LIMIT_WAIT)
     run = None
     try:
         for _i in range(max_batches):
@@ -88,11 +91,11 @@ def hours_sweep(*, now: dt.datetime | None = None) -> list[int]:
     and count an attempt, so a batch that kills every worker still ends at "feilet".
     """
     now = now or timezone.now()
-    stale_before = now - dt.timedelta(seconds=conf("HOURS_CLAIM_TIMEOUT"))
+    stale_before = now - dt.timedelta(seconds=settings.HOURS_CLAIM_TIMEOUT)
     stale = HourTransfer.objects.filter(state=State.SENDING, claimed_at__lt=stale_before)
-    max_attempts = conf("HOURS_MAX_ATTEMPTS")
+    max_attempts = settings.HOURS_MAX_ATTEMPTS
     stale.filter(attempts__gte=max_attempts - 1).update(
-        state=State.FAILED, reason=str(REASON_GAVE_UP), claimed_by="", updated_at=now
+        state=State.FAILED, reason=REASON_GAVE_UP, claimed_by="", updated_at=now
     )
     stale.update(state=State.PENDING, claimed_by="", attempts=_plus_one(), next_attempt_at=None, updated_at=now)
     active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant_id")
@@ -107,43 +110,52 @@ def hours_sweep(*, now: dt.datetime | None = None) -> list[int]:
 
 def _push_batch(*, tenant: Tenant, connection: Connection, client: TripletexClient, run: SyncRun) -> int:
     worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    rows = _claim(tenant=tenant, worker=worker, limit=conf("HOURS_BATCH_SIZE"))
+    rows = _claim(tenant=tenant, worker=worker, limit=settings.HOURS_BATCH_SIZE)
     if not rows:
         return 0
-    batch = Batch(tenant=tenant, company_id=connection.tripletex_company_id, client=client)
+    batch = Batch(tenant=tenant, company_id=connection.tripletex_company_id, client=client, rows=rows)
     try:
-        _send(batch, rows)
+        send(batch)
     except RateLimited:
         # Not the rows' fault: they go back untouched, and the task comes back after the reset.
         HourTransfer.objects.filter(id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING).update(
             state=State.PENDING, claimed_by="", updated_at=timezone.now()
         )
-        _save_slots(batch, rows)
+        save_slots(slots_of(rows))
         raise
     except TripletexError as exc:
         logger.warning("hours push for tenant %s: %s", tenant.id, exc)
         for row in rows:
-            batch.results.setdefault(row.slot_id, _later(exc))
-    _save_slots(batch, rows)
+            batch.results.setdefault(row.slot_id, later(exc))
+    save_slots(slots_of(rows))
     for action, n in _finalize(batch, rows, worker=worker, run=run).items():
         run.summary[action] = run.summary.get(action, 0) + n
     return len(rows)
 
 
 def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
-    """Take up to `limit` slots' pending rows, all rows of a slot together, with one conditional update."""
+    """Take up to `limit` slots' pending rows, all rows of a slot together, with one conditional update.
+
+    A slot, or a wage-type count, that another worker is sending is left alone until it is done: two
+    workers writing one Tripletex entry would each take the other's create for someone else's.
+    """
     now = timezone.now()
     due = Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    sending = HourTransfer.objects.filter(tenant=tenant, state=State.SENDING)
+    free = ~Q(slot_id__in=sending.values("slot_id")) & ~Q(
+        wage_slot_id__in=sending.filter(wage_slot__isnull=False).values("wage_slot_id")
+    )
     # Oldest rows first; a window of rows rather than GROUP BY over every pending row, which costs more
-    # than the batch when a month of hours waits. A slot's other rows come along with the update below.
-    window = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due).order_by("id")
+    # than the batch when a month of hours waits. A slot's other rows come along with the update below,
+    # due or not: its entry will hold their hours, so their marks go with it.
+    window = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due, free).order_by("id")
     slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
     if not slot_ids:
         return []
     # The connection's state is part of the claim itself, so a removal that commits first wins.
     active = Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).values("tenant_id")
     HourTransfer.objects.filter(tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING).filter(
-        due
+        free
     ).update(state=State.SENDING, claimed_by=worker, claimed_at=now)
     return list(
         HourTransfer.objects.filter(tenant=tenant, claimed_by=worker, state=State.SENDING).select_related(
@@ -157,7 +169,6 @@ def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
 
 def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncRun) -> dict[str, int]:
     now = timezone.now()
-    max_attempts = conf("HOURS_MAX_ATTEMPTS")
     records = []
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
@@ -169,37 +180,14 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
         for row in rows:
             if row.id not in mine:
                 continue
-            result = batch.results.get(row.slot_id) or SlotResult()
-            wage = batch.results.get(("wage", row.wage_slot_id)) if row.wage_slot_id else None
-            if result.ok and wage is not None:
-                result = wage
-            row.claimed_by, row.updated_at = "", now
-            row.message, row.request_id = result.message, result.request_id
-            if result.ok:
-                row.state = State.SENT if row.action == Action.UPSERT else State.REMOVED
-                row.reason, row.sent_at, row.attempts, row.next_attempt_at = "", now, 0, None
-                action = result.action if row.action == Action.UPSERT else SyncRecord.Action.DELETED
-            elif result.state:
-                row.state, row.reason = result.state, result.reason
-                action = SyncRecord.Action.SKIPPED if result.state == State.HELD else SyncRecord.Action.FAILED
-            else:
-                row.attempts += 1
-                if row.attempts >= max_attempts:
-                    row.state, row.reason = State.FAILED, str(REASON_GAVE_UP)
-                    action = SyncRecord.Action.FAILED
-                else:
-                    row.state, row.reason = State.PENDING, ""
-                    # Backoff so a sick Tripletex is not hammered: 10 s, 20 s, 40 s … capped at 30 min.
-                    wait = min(1800.0, conf("HOURS_RETRY_BACKOFF") * 2 ** (row.attempts - 1))
-                    row.next_attempt_at = now + dt.timedelta(seconds=wait)
-                    action = None
+            action = _mark(batch, row, now=now)
             changed.append(row)
             if action is not None and not row.export_run_id:
                 counts[action] += 1
             # Automatic pushes log problems per entry and count successes in the run's summary; an export
             # per period (seed 004) logs every entry it sent.
-            if action is not None and (row.export_run_id or action in (SyncRecord.Action.FAILED,
-                                                                       SyncRecord.Action.SKIPPED)):
+            if action is not None and (row.export_run_id or row.reason or action in (SyncRecord.Action.FAILED,
+                                                                                     SyncRecord.Action.SKIPPED)):
                 slot = row.slot
                 records.append(SyncRecord(
                     tenant=batch.tenant, run_id=row.export_run_id or run.id, object_kind="hours",
@@ -218,11 +206,62 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
                 state=state, reason=reason, message=message, request_id=request_id, attempts=attempts,
                 next_attempt_at=next_at, sent_at=sent_at, claimed_by="", updated_at=now,
             )
+        _mark_taken_out(batch, now=now)
         SyncRecord.objects.bulk_create(records)
     export_runs = {r.export_run_id for r in rows if r.export_run_id}
     for run_id in export_runs:
         _finish_export_if_done(batch.tenant, run_id)
     return counts
+
+
+def _mark(batch: Batch, row: HourTransfer, *, now: dt.datetime) -> str | None:
+    """Set the row's state to what Tripletex now holds of it; the action to log, or None (it goes again)."""
+    entry = batch.results.get(row.slot_id) or SlotResult()
+    wage = batch.results.get(("wage", row.wage_slot_id)) if row.wage_slot_id else None
+    # A rejected entry's count that was never made is as gone as it can be.
+    wage_done = wage is None or wage.ok or (row.action == Action.DELETE and wage.state == State.HELD)
+    row.claimed_by, row.updated_at = "", now
+    if entry.ok and wage_done:
+        row.message, row.request_id = entry.message, entry.request_id
+        row.state = State.SENT if row.action == Action.UPSERT else State.REMOVED
+        row.reason, row.sent_at, row.attempts, row.next_attempt_at = "", now, 0, None
+        return entry.action if row.action == Action.UPSERT else SyncRecord.Action.DELETED
+    result = wage if entry.ok else entry
+    row.message, row.request_id = result.message, result.request_id
+    # The hours are in Tripletex and only their count per wage type is not: the row is sent, and says why not all.
+    sent_without_count = entry.ok and row.action == Action.UPSERT
+    if result.state and sent_without_count:
+        row.state, row.reason, row.sent_at, row.attempts, row.next_attempt_at = State.SENT, result.reason, now, 0, None
+        return entry.action
+    if result.state:
+        row.state, row.reason = result.state, result.reason
+        return SyncRecord.Action.SKIPPED if result.state == State.HELD else SyncRecord.Action.FAILED
+    row.attempts += 1
+    if row.attempts >= settings.HOURS_MAX_ATTEMPTS and sent_without_count:
+        row.state, row.reason, row.sent_at, row.attempts, row.next_attempt_at = State.SENT, WAGE_GAVE_UP, now, 0, None
+        return entry.action
+    if row.attempts >= settings.HOURS_MAX_ATTEMPTS:
+        row.state, row.reason = State.FAILED, REASON_GAVE_UP
+        return SyncRecord.Action.FAILED
+    row.state, row.reason = State.PENDING, ""
+    # Backoff so a sick Tripletex is not hammered: 10 s, 20 s, 40 s … capped at 30 min.
+    wait = min(1800.0, settings.HOURS_RETRY_BACKOFF * 2 ** (row.attempts - 1))
+    row.next_attempt_at = now + dt.timedelta(seconds=wait)
+    return None
+
+
+def _mark_taken_out(batch: Batch, *, now: dt.datetime) -> None:
+    """Rejected hours whose removal failed or was locked are gone once a later write of their slot succeeds
+    (it holds only what is meant to be there): their mark follows."""
+    done = [k for k, r in batch.results.items() if isinstance(k, int) and r.ok]
+    if not done:
+        return
+    counts_done = [k[1] for k, r in batch.results.items() if isinstance(k, tuple) and r.ok]
+    HourTransfer.objects.filter(
+        tenant=batch.tenant, slot_id__in=done, action=Action.DELETE, state__in=(State.FAILED, State.LOCKED)
+    ).filter(Q(wage_slot__isnull=True) | Q(wage_slot_id__in=counts_done)).update(
+        state=State.REMOVED, reason="", message="", updated_at=now
+    )
 
 
 def _finish_export_if_done(tenant: Tenant, run_id: int) -> None:

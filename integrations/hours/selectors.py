@@ -1,12 +1,15 @@
 """Reads about the hours push for the pages: per-entry transfer state, the status card, runs and problems."""
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 
 from tenants.models import Tenant
 
 from ..models import HourTransfer, SyncRun
+from .slots import THEIRS
 
 State = HourTransfer.State
-PROBLEM_STATES = (State.FAILED, State.LOCKED, State.HELD)
+# Rows that need the admin: failed, locked in Tripletex, held for a link, and hours that went without their
+# count per wage type (a sent row keeps a reason only then).
+NEEDS_ADMIN = Q(state__in=(State.FAILED, State.LOCKED, State.HELD)) | (Q(state=State.SENT) & ~Q(reason=""))
 
 
 def with_transfer_state(entries: QuerySet) -> QuerySet:
@@ -21,7 +24,7 @@ def with_transfer_state(entries: QuerySet) -> QuerySet:
 
 def hours_status(*, tenant: Tenant) -> dict:
     """The status card's line about hours: when the last ones went, and what waits or needs the admin."""
-    rows = HourTransfer.objects.filter(tenant=tenant)
+    rows = HourTransfer.objects.filter(tenant=tenant).exclude(local_entry_id=THEIRS)
     counts = dict(rows.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
     return {
         "last_sent_at": rows.filter(state=State.SENT).aggregate(at=Max("sent_at"))["at"],
@@ -30,6 +33,7 @@ def hours_status(*, tenant: Tenant) -> dict:
         "failed": counts.get(State.FAILED, 0),
         "locked": counts.get(State.LOCKED, 0),
         "held": counts.get(State.HELD, 0),
+        "without_count": rows.filter(state=State.SENT).exclude(reason="").count(),
         "last_run": SyncRun.objects.filter(tenant=tenant, kind__in=(SyncRun.Kind.HOURS, SyncRun.Kind.HOURS_EXPORT))
         .order_by("-created_at").first(),
     }
@@ -42,7 +46,7 @@ def hours_runs(*, tenant: Tenant, limit: int = 30) -> QuerySet[SyncRun]:
 
 
 def hours_problems(*, tenant: Tenant, limit: int = 200) -> QuerySet[HourTransfer]:
-    """Rows that need the admin: failed (with Tripletex's message), locked in Tripletex, held for a link."""
-    return HourTransfer.objects.filter(tenant=tenant, state__in=PROBLEM_STATES).select_related(
+    """Rows that need the admin (`NEEDS_ADMIN`), with Tripletex's message."""
+    return HourTransfer.objects.filter(tenant=tenant).filter(NEEDS_ADMIN).select_related(
         "entry__employee", "entry__project", "entry__activity", "slot"
     ).order_by("state", "-updated_at")[:limit]

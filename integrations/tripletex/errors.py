@@ -2,10 +2,14 @@
 
 Callers decide between "give up and show the admin" and "try again later" from the one `permanent` flag,
 the way healthchecks' transports do; the subclasses exist for the cases that need their own handling.
+`classify`, `describe` and `token_problem` at the end sort an error by Tripletex's status, code and the
+fields it names, never by the wording of its message, which Tripletex may change or translate.
 """
 
 from __future__ import annotations
 
+import enum
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -177,3 +181,90 @@ def parse_envelope(body: Any) -> dict[str, Any]:
         "validation": validation,
         "request_id": body.get("requestId"),
     }
+
+
+# Sorting errors for callers: by status, code and named fields, never by the words of a message.
+
+
+class Refusal(enum.Enum):
+    """What a failed call means for the caller."""
+
+    LATER = "later"  # network, 5xx, rate limit: the same call may work later
+    IN_DOUBT = "in_doubt"  # a create whose outcome is unknown: look it up by its key before sending it again
+    CONFLICT = "conflict"  # 409: a stale version, or the object exists; re-read and decide
+    GONE = "gone"  # 404: deleted in Tripletex, or never there
+    LOCKED = "locked"  # 423: Tripletex says the object or its period is locked
+    TOKEN = "token"  # 401/403, a refused session: the API key, or the rights of its employee
+    INVALID = "invalid"  # 400/422: Tripletex refused the data. A locked period is answered this way too;
+    # only Tripletex's own status tells it apart (the entry's `locked`, the month's approval).
+
+
+_REFUSAL_BY_CLASS: tuple[tuple[type[TripletexError], Refusal], ...] = (
+    (InDoubt, Refusal.IN_DOUBT),
+    (Transient, Refusal.LATER),
+    (Conflict, Refusal.CONFLICT),
+    (NotFound, Refusal.GONE),
+    (Locked, Refusal.LOCKED),
+    (Unauthorized, Refusal.TOKEN),
+    (Forbidden, Refusal.TOKEN),
+)
+
+
+def classify(exc: TripletexError) -> Refusal:
+    for cls, refusal in _REFUSAL_BY_CLASS:
+        if isinstance(exc, cls):
+            return refusal
+    return Refusal.INVALID if exc.permanent else Refusal.LATER
+
+
+def describe(exc: TripletexError) -> str:
+    """Tripletex's message with the field messages it gave, for the admin to read (at most 2,000 characters)."""
+    text = exc.message or ""
+    if exc.validation:
+        text += " (" + "; ".join(f"{k}: {v}" if k else v for k, v in exc.validation.items()) + ")"
+    return text[:2000]
+
+
+def refused_fields(exc: TripletexError) -> set[str]:
+    """The fields Tripletex named in `validationMessages`, without its "arg:" prefix for query parameters."""
+    return {name.removeprefix("arg:") for name in exc.validation if name}
+
+
+_DEVELOPER_CODE = re.compile(r"[A-Z][A-Z0-9_]{2,}")
+
+
+def developer_code(exc: TripletexError) -> str:
+    """The machine code a `developerMessage` starts with (`EMPLOYEE_TOKEN_REVOKED: …`), or ""."""
+    match = _DEVELOPER_CODE.match(exc.developer_message or "")
+    return match.group(0) if match else ""
+
+
+class TokenProblem(enum.Enum):
+    """Why Tripletex refused to make a session from an employee token."""
+
+    CONSUMER = "consumer"  # our consumer token: a fault on our side, not the admin's
+    WRONG_APPLICATION = "wrong_application"  # the key was made for another application name
+    REVOKED = "revoked"
+    UNKNOWN = "unknown"  # not a key Tripletex knows (mistyped, cut short)
+
+
+_TOKEN_CODES = {
+    "CONSUMER_TOKEN_UNKNOWN": TokenProblem.CONSUMER,
+    "EMPLOYEE_TOKEN_APPLICATION_MISMATCH": TokenProblem.WRONG_APPLICATION,
+    "EMPLOYEE_TOKEN_REVOKED": TokenProblem.REVOKED,
+    "EMPLOYEE_TOKEN_UNKNOWN": TokenProblem.UNKNOWN,
+}
+
+
+def token_problem(exc: TripletexError) -> TokenProblem:
+    """Sort a refused session (`TokenRejected`) by the code and the field Tripletex gave.
+
+    Tripletex names the refused query parameter (422 with `arg:consumerToken` for a consumer token it does not
+    know); the fake Tripletex also starts its developer message with a code for each refusal.
+    """
+    if developer_code(exc) in _TOKEN_CODES:
+        return _TOKEN_CODES[developer_code(exc)]
+    fields = refused_fields(exc)
+    if "consumerToken" in fields:
+        return TokenProblem.CONSUMER
+    return TokenProblem.UNKNOWN

@@ -117,6 +117,22 @@ def test_locked_period_refuses_create_update_delete_and_marks_entries_locked(api
         fake_tripletex.unlock_all(cid)
 
 
+def test_locked_status_can_be_switched_to_423_code_10000(api, fake_tripletex):
+    day = fresh_day()
+    cid = fake_tripletex.demo["id"]
+    created = api.post(api.base + "/timesheet/entry", json=entry(api, day)).json()["value"]
+    fake_tripletex.lock_period(cid, day, day)
+    fake_tripletex.settings(locked_status=423)
+    try:
+        r = api.post(api.base + "/timesheet/entry", json=entry(api, day, 1))
+        assert r.status_code == 423 and r.json()["code"] == 10000
+        r = api.put(f"{api.base}/timesheet/entry/{created['id']}", json={"version": created["version"], "hours": 1})
+        assert r.status_code == 423
+        assert api.delete(f"{api.base}/timesheet/entry/{created['id']}").status_code == 423
+    finally:
+        fake_tripletex.unlock_all(cid)
+
+
 def test_locked_period_can_be_scoped_to_one_employee(api, fake_tripletex):
     day = fresh_day()
     cid = fake_tripletex.demo["id"]

@@ -15,7 +15,8 @@ from django_scopes import scope
 
 from hr.models import TimeEntry
 from hr.services import time_entries_approve, time_entries_reject
-from integrations.hours import push, tripletex_sync
+from integrations.clients import close_pooled_clients
+from integrations.hours import push
 from integrations.models import Connection, Link
 from tests.factories import ActivityFactory, EmployeeFactory, ProjectFactory, TimeEntryFactory, WageTypeFactory
 
@@ -50,6 +51,17 @@ class Tx:
             hours=Decimal(hours), wage_type=self.wage_types[wage][0] if wage is not None else None,
             status=status, comment=comment,
         )
+
+    def type_by_hand(self, *, emp=0, proj=0, act=0, day=0, hours=5.0, comment="") -> dict:
+        """An entry a Tripletex user types in Tripletex itself, on the key our entry `tx.entry(...)` would use."""
+        return self.fake.change(
+            self.company_id, "timesheet_entry", employee={"id": self.employees[emp][1]},
+            project={"id": self.projects[proj][1]}, activity={"id": self.activities[act][1]},
+            date=(dt.date(2026, 11, 2) + dt.timedelta(days=day)).isoformat(), hours=hours, comment=comment,
+        )
+
+    def edit_by_hand(self, remote_id: int, **fields) -> dict:
+        return self.fake.change(self.company_id, "timesheet_entry", remote_id, **fields)
 
     def remote_entries(self) -> list[dict]:
         return self.fake.objects(self.company_id, "timesheet_entry")
@@ -116,9 +128,9 @@ def make_tx(fake, tenant, *, employees=3, projects=2, activities=2, wage_types=2
 def tripletex_settings(settings, fake_tripletex):
     settings.TRIPLETEX_BASE_URL = fake_tripletex.base_url
     settings.TRIPLETEX_CONSUMER_TOKEN = fake_tripletex.consumer_token
-    tripletex_sync._CLIENTS.clear()
+    close_pooled_clients()
     yield settings
-    tripletex_sync._CLIENTS.clear()
+    close_pooled_clients()
 
 
 @pytest.fixture

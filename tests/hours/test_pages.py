@@ -96,3 +96,29 @@ def test_the_status_card_partial_shows_the_last_transfer(tx, world):
     html = render_to_string("integrations/_hours_status.html", {"request": request})
     today = timezone.localdate().strftime("%d.%m.%Y")
     assert "Siste timeoverføring" in html and today in html
+
+
+def test_the_transfer_page_states_the_rules_for_hours_typed_by_hand_failed_sums_and_wage_types(tx, world):
+    body = world.client_for(world.alice, world.a).get(reverse("integrations:hours")).content.decode()
+    assert "legger vi timene herfra til på den føringen" in body and 'data-rule="theirs"' in body
+    assert "regnes ikke med i summen som sendes" in body and 'data-rule="sum"' in body
+    assert "bare antallet per lønnsart venter" in body and 'data-rule="wage"' in body
+
+
+def test_hours_sent_without_their_wage_type_count_are_listed_for_follow_up_and_released_by_a_refresh(tx, world):
+    wage_type, remote_wage_type = tx.wage_types[0]
+    Link.objects.filter(kind=Link.Kind.WAGE_TYPE, local_id=wage_type.id).delete()
+    approve(tx, [tx.entry(wage=0)])
+    push_all(tx.tenant)
+    client = world.client_for(world.alice, world.a)
+    body = client.get(reverse("integrations:hours")).content.decode()
+    assert 'data-transfer="sent"' in body and "lønnsart ikke koblet til Tripletex" in body
+    assert "1 sendt uten antall per lønnsart" in body
+
+    Link.objects.create(tenant=tx.tenant, kind=Link.Kind.WAGE_TYPE, local_id=wage_type.id,
+                        tripletex_company_id=tx.company_id, tripletex_id=remote_wage_type)
+    from integrations.hours import on_connection_activated
+    on_connection_activated(tenant_id=tx.tenant.id)
+    push_all(tx.tenant)
+    body = client.get(reverse("integrations:hours")).content.decode()
+    assert "Ingen timer trenger oppfølging." in body and len(tx.remote_specs()) == 1

@@ -206,54 +206,6 @@ def test_a_slot_left_in_doubt_by_a_dead_worker_is_looked_up_before_it_is_sent_ag
     assert states(tx.tenant) == [State.SENT, State.SENT]
 
 
-@pytest.mark.parametrize("duplicate_status", [409, 422])
-def test_a_duplicate_key_refusal_is_reconciled_and_linked(tx, duplicate_status):
-    tx.fake.settings(duplicate_status=duplicate_status)
-    try:
-        a, b = tx.entry(day=0, hours="2.00"), tx.entry(day=1, hours="3.00")
-        # Someone already has an entry on a's key in Tripletex (e.g. our own earlier create we lost track of).
-        tx.fake.change(tx.company_id, "timesheet_entry", employee={"id": tx.employees[0][1]},
-                       project={"id": tx.projects[0][1]}, activity={"id": tx.activities[0][1]},
-                       date="2026-11-02", hours=2.0)
-        approve(tx, [a, b])
-        push_all(tx.tenant)
-        assert tx.remote_by_key() == tx.expected_by_key()
-        assert states(tx.tenant) == [State.SENT, State.SENT]
-    finally:
-        tx.fake.settings(duplicate_status=409)
-
-
-def test_a_locked_period_marks_the_entry_locked_and_does_not_retry(tx):
-    locked, fine = tx.entry(day=0), tx.entry(day=5)
-    tx.fake.lock_period(tx.company_id, "2026-11-01", "2026-11-03")
-    try:
-        approve(tx, [locked, fine])
-        push_all(tx.tenant)
-        row = HourTransfer.objects.get(local_entry_id=locked.id)
-        assert row.state == State.LOCKED and row.reason == "låst i Tripletex" and "låst" in row.message
-        assert HourTransfer.objects.get(local_entry_id=fine.id).state == State.SENT
-        tx.fake.clear_calls()
-        push_all(tx.tenant)
-        assert tx.fake.calls(tx.company_id) == {}  # no retry
-        assert SyncRecord.objects.filter(local_id=locked.id, action=SyncRecord.Action.FAILED).exists()
-    finally:
-        tx.fake.unlock_all(tx.company_id)
-
-
-def test_changing_an_entry_after_tripletex_locked_it_is_marked_locked(tx):
-    a = tx.entry()
-    approve(tx, [a])
-    push_all(tx.tenant)
-    tx.fake.lock_period(tx.company_id, "2026-11-01", "2026-11-30")
-    try:
-        reject(tx, [a])
-        push_all(tx.tenant)
-        assert HourTransfer.objects.get(local_entry_id=a.id).state == State.LOCKED
-        assert len(tx.remote_entries()) == 1
-    finally:
-        tx.fake.unlock_all(tx.company_id)
-
-
 def test_retries_end_after_n_attempts_as_failed_and_can_be_retried_by_hand(tx, settings):
     settings.HOURS_MAX_ATTEMPTS = 3
     approve(tx, [tx.entry()])

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import pytest
 
+from integrations.tripletex import Conflict, NotFound
+
 
 @pytest.fixture
 def employee(tx):
@@ -69,6 +71,14 @@ def test_activity_salary_type_and_timesheet_calls(tx, employee, today):
     )
     specs = tx.timesheet_salary_type_spec_list(employee_id=employee["id"], date_from=today, date_to=today + dt.timedelta(days=1))
     assert spec["id"] in [s["id"] for s in specs]
+    changed_spec = tx.timesheet_salary_type_spec_update(spec["id"], {"count": 2.5}, version=spec["version"])
+    assert changed_spec["count"] == 2.5 and changed_spec["version"] > spec["version"]
+    assert tx.timesheet_salary_type_spec_get(spec["id"], fields="id,count")["count"] == 2.5
+    with pytest.raises(Conflict):
+        tx.timesheet_salary_type_spec_update(spec["id"], {"count": 3}, version=spec["version"])
+    tx.timesheet_salary_type_spec_delete(spec["id"])
+    with pytest.raises(NotFound):
+        tx.timesheet_salary_type_spec_get(spec["id"])
     status = tx.timesheet_month_status(employee_ids=[employee["id"]], month=today)
     assert isinstance(status, list)
     assert tx.activity_list_for_timesheet(project_id=tx.project_list(fields="id")[0]["id"], fields="id") is not None

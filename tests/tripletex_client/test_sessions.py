@@ -125,3 +125,19 @@ def test_client_uses_the_configured_base_url(fake_tripletex, company):
         employee_token=company["employee_tokens"]["GrønnJobb"],
     ) as tx:
         assert tx.who_am_i()["companyId"] == company["id"]
+
+
+def test_each_token_refusal_is_told_apart_by_tripletexs_code_not_its_words(make_client, fake_tripletex, company):
+    from integrations.tripletex.errors import TokenProblem, token_problem
+
+    def problem(**credentials) -> TokenProblem:
+        with pytest.raises(TokenRejected) as info:
+            make_client(**credentials).who_am_i()
+        return token_problem(info.value)
+
+    revoked = fake_tripletex.make_token(company["id"], "GrønnJobb")
+    fake_tripletex.revoke_token(revoked)
+    assert problem(employee_token=company["employee_tokens"]["Annen app"]) == TokenProblem.WRONG_APPLICATION
+    assert problem(employee_token=revoked) == TokenProblem.REVOKED
+    assert problem(consumer_token="not-our-consumer-token") == TokenProblem.CONSUMER
+    assert problem(employee_token="no-such-token") == TokenProblem.UNKNOWN

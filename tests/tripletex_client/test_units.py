@@ -9,7 +9,16 @@ from decimal import Decimal
 import pytest
 
 from integrations.tripletex import Conflict, RateLimited, TripletexError, ValidationFailed
-from integrations.tripletex.errors import error_class_for, is_permanent, parse_envelope
+from integrations.tripletex.errors import (
+    Refusal,
+    TokenProblem,
+    classify,
+    describe,
+    error_class_for,
+    is_permanent,
+    parse_envelope,
+    token_problem,
+)
 from integrations.tripletex.paging import iter_values
 from integrations.tripletex.ratelimit import RateLimiter
 from integrations.tripletex.redaction import RedactTokensFilter
@@ -171,3 +180,32 @@ def test_urllib3_debug_lines_do_not_carry_session_creation_tokens():
     RedactTokensFilter().filter(record)
     line = record.getMessage()
     assert "ct-1" not in line and "et-2" not in line and "x=1" in line
+
+
+def _from_envelope(status: int, body: dict) -> TripletexError:
+    return error_class_for(status)(status, permanent=is_permanent(status), **parse_envelope(body))
+
+
+@pytest.mark.parametrize("status, refusal", [
+    (400, Refusal.INVALID), (401, Refusal.TOKEN), (403, Refusal.TOKEN), (404, Refusal.GONE),
+    (409, Refusal.CONFLICT), (422, Refusal.INVALID), (423, Refusal.LOCKED), (429, Refusal.LATER),
+    (503, Refusal.LATER),
+])
+def test_errors_are_sorted_by_status_whatever_their_message_says(status, refusal):
+    # Words that a guess at the text would take for a lock, on errors that are not one.
+    exc = _from_envelope(status, {"code": 15000, "message": "Perioden er låst (locked, approved)"})
+    assert classify(exc) == refusal
+
+
+def test_a_consumer_token_tripletex_does_not_know_is_told_by_the_field_it_names():
+    # Tripletex's answer as reported in Tripletex/tripletex-api2 issue 53.
+    exc = _from_envelope(422, {"status": 422, "code": 18000, "message": "Validering feilet.",
+                               "validationMessages": [{"field": "arg:consumerToken",
+                                                       "message": "The consumer token is invalid or does not exist."}]})
+    assert token_problem(exc) == TokenProblem.CONSUMER
+
+
+def test_describe_gives_tripletexs_message_with_its_field_messages():
+    exc = _from_envelope(422, {"message": "Validering feilet.", "validationMessages": [
+        {"field": "hours", "message": "Timer må være et tall mellom 0 og 24."}]})
+    assert describe(exc) == "Validering feilet. (hours: Timer må være et tall mellom 0 og 24.)"

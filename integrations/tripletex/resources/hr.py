@@ -158,8 +158,18 @@ class TimesheetMixin(ResourceBase):
             "/timesheet/salaryTypeSpecification", params=query, fields=fields, sorting=sorting, progress=progress
         )
 
+    def timesheet_salary_type_spec_get(self, spec_id: int, *, fields: Fields = None) -> dict:
+        return self.read(f"/timesheet/salaryTypeSpecification/{spec_id}", fields=fields)
+
     def timesheet_salary_type_spec_create(self, spec: Mapping[str, Any]) -> dict:
         return self._create("/timesheet/salaryTypeSpecification", spec)
+
+    def timesheet_salary_type_spec_update(self, spec_id: int, changes: Mapping[str, Any], *, version: int) -> dict:
+        return self._update(f"/timesheet/salaryTypeSpecification/{spec_id}", changes, id=spec_id, version=version)
+
+    def timesheet_salary_type_spec_delete(self, spec_id: int) -> None:
+        """Tripletex takes no `version` here: read the count first if someone else may have changed it."""
+        self.delete(f"/timesheet/salaryTypeSpecification/{spec_id}", retry_safe=True)
 
     def timesheet_month_status(
         self, *, employee_ids: Iterable[int], month: dt.date | str, fields: Fields = None
