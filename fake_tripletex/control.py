@@ -19,7 +19,7 @@ Endpoints (JSON in, JSON out):
   GET|POST|DELETE /_fake/faults                see faults.FIELDS
   POST   /_fake/rate_limit                     {limit, window}
   POST   /_fake/clock {now?, offset_seconds?}  DELETE /_fake/clock
-  POST   /_fake/settings                       {duplicate_status: 409|422}
+  POST   /_fake/settings                       {duplicate_status: 409|422, ignore_changed_since: bool}
   GET|DELETE /_fake/violations
   GET    /_fake/webhooks                       deliveries made so far
   POST   /_fake/reset                          back to the start state (same demo tokens)
@@ -147,7 +147,7 @@ def _dispatch(app, method, parts, params, body):
         if method == "POST":
             if body.get("duplicate_status") not in (None, 409, 422):
                 raise ValueError("duplicate_status must be 409 or 422")
-            app.settings.update({k: v for k, v in body.items() if k in ("duplicate_status",)})
+            app.settings.update({k: v for k, v in body.items() if k in ("duplicate_status", "ignore_changed_since")})
         return 200, dict(app.settings)
     if head == "violations":
         if app.validator is None:

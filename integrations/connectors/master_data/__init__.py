@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
+from . import inbound
 from .rules import RULES
 
 CONNECTOR = register(Connector(
@@ -25,4 +26,6 @@ CONNECTOR = register(Connector(
         "customer.create", "customer.update", "customer.delete",
         "employee.create", "employee.update", "employee.delete",
     ),
+    handle_remote_change=inbound.handle_remote_change,
+    reconcile=inbound.reconcile,
 ))

@@ -10,6 +10,7 @@ Rules the seed is silent on (chosen here, shown in the connector's description a
   there); a field changed on one side only goes the other way as usual.
 - A number that already exists on the other side without a link: the two are linked, not duplicated, and
   Tripletex's values are kept on that first link (we never overwrite what we did not write).
+- An employee deleted in Tripletex: the link is ended and our employee kept as is (hours hang on them).
 """
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ EMPLOYEE_NUMBER_GENERATED = _("Ansatt uten ansattnummer i Tripletex: nummer lage
 # Where the seed is silent
 BOTH_CHANGED_TRIPLETEX_WINS = _("Endret begge steder siden sist: Tripletex sin verdi gjelder")
 LINKED_BY_NUMBER = _("Fantes fra før på begge sider med samme nummer: koblet, Tripletex sine verdier beholdt")
+EMPLOYEE_DELETED_IN_TRIPLETEX = _("Ansatt slettet i Tripletex: koblingen avsluttes, den ansatte beholdes her")
 
 RULES = (
     PROJECT_NO_START_DATE, PROJECT_SUBPROJECT, PROJECT_INTERNAL_FROM_TRIPLETEX, PROJECT_COMPLETED_HERE,
@@ -61,7 +63,7 @@ RULES = (
     CUSTOMER_NUMBER_NOT_DIGITS, CUSTOMER_INACTIVE, CUSTOMER_CANNOT_SET_INACTIVE, CUSTOMER_ACTIVE_HERE,
     CUSTOMER_DELETED_HERE, CUSTOMER_INACTIVE_IN_TRIPLETEX, CUSTOMER_ACTIVE_IN_TRIPLETEX,
     CUSTOMER_DELETED_IN_TRIPLETEX, EMPLOYEE_NO_LAST_NAME, EMPLOYEE_INACTIVE, EMPLOYEE_NUMBER_GENERATED,
-    BOTH_CHANGED_TRIPLETEX_WINS, LINKED_BY_NUMBER,
+    BOTH_CHANGED_TRIPLETEX_WINS, LINKED_BY_NUMBER, EMPLOYEE_DELETED_IN_TRIPLETEX,
 )
 
 # --- the synced fields ----------------------------------------------------------------------------------
