@@ -236,7 +236,8 @@ def _apply_gone(ctx: SyncContext, kind: str, tripletex_ids: list[int], *, quiet:
                        rule=rules.EMPLOYEE_DELETED_IN_TRIPLETEX)
         for row in changed_rows:
             row.updated_at = now
-        model.objects.bulk_update(changed_rows, ["status", "updated_at"])
+        if changed_rows:
+            model.objects.bulk_update(changed_rows, ["status", "updated_at"])
         Link.objects.bulk_update(changed_links, ["state", "synced_at", "updated_at"])
         SyncRecord.objects.bulk_create(records)
 
