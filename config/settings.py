@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
     # Local changes of master data left behind, or due for a retry, go within a minute.
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
+    # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.
+    "nightly-reconcile": {"task": "integrations.tasks.nightly_reconcile", "schedule": 600.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
 }

@@ -22,6 +22,7 @@ PARAMS = {
     "kind": lambda objs: "project",
     "step": lambda objs: "prosjekter",
     "task_id": lambda objs: objs["run"].id,
+    "change_id": lambda objs: objs["remote_change"].id,
 }
 
 NOT_OBJECTS = {"kind", "step"}
@@ -54,11 +55,14 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import SyncRecord, SyncRun
+    from integrations.models import RemoteChange, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
-    return {**hr_a, "run": run, "record": record}
+    remote_change = RemoteChange.objects.create(
+        tenant=world.a, kind="project", tripletex_company_id=1, tripletex_id=1, change="new", label="Alfahemmelig",
+    )
+    return {**hr_a, "run": run, "record": record, "remote_change": remote_change}
 
 
 def test_routes_are_found():

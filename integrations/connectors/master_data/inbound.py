@@ -524,7 +524,7 @@ class _Page:
         text = _("Endret: %(fields)s.") % {"fields": ", ".join(parts)} if parts else ""
         if both and before is not None:
             lost = "; ".join(f"{_field_label(meta, f)}: «{before[f]}» → «{values[f]}»" for f in both)
-            text = f"{text} {_('Endret begge steder, her var det')}: {lost}".strip()
+            text = (text + " " + _("Endret begge steder; her var det: %(values)s.") % {"values": lost}).strip()
         return text
 
     # collecting writes
