@@ -4,8 +4,6 @@ Each test changes the fake Tripletex as a Tripletex user would, then lets the co
 """
 import datetime as dt
 
-import pytest
-
 from hr.models import Customer, Employee, Project
 from integrations.connectors.master_data import rules
 from integrations.models import Link, SyncRecord, SyncRun

@@ -281,7 +281,8 @@ class _Page:
         ids = [o["id"] for o in self.objects]
         self.links = {link.tripletex_id: link for link in Link.objects.filter(
             tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=kind, tripletex_id__in=ids)}
-        self.rows = self.model.objects.filter(tenant=ctx.tenant).in_bulk([link.local_id for link in self.links.values()])
+        self.rows = self.model.objects.filter(tenant=ctx.tenant).in_bulk(
+            [link.local_id for link in self.links.values()])
         fresh = [rules.remote_values(kind, o) for o in self.objects
                  if o["id"] not in self.links and not rules.inbound_skip_new(kind, o)]
         self.by_key = self._candidates(fresh)
@@ -304,7 +305,8 @@ class _Page:
         if not fresh:
             return {}
         ctx, kind = self.ctx, self.kind
-        linked = Link.objects.filter(tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=kind).values("local_id")
+        linked = Link.objects.filter(
+            tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=kind).values("local_id")
         rows = self.model.objects.filter(tenant=ctx.tenant).exclude(id__in=linked)
         if kind == PROJECT:
             # Sub-projects here may repeat a main project's number; the main project is the match.
@@ -349,7 +351,8 @@ class _Page:
                 return
             link.tripletex_version = version
             self._link_changed(link)
-            self._record(obj, remote, SyncRecord.Action.SKIPPED, local_id=link.local_id, rule=rules.CUSTOMER_LINK_BROKEN)
+            self._record(obj, remote, SyncRecord.Action.SKIPPED, local_id=link.local_id,
+                         rule=rules.CUSTOMER_LINK_BROKEN)
             return
         # Out of order or repeated: what we have is as new as this. A link never agreed on (made by the
         # wizard, before the two-way sync) is taken in once whatever its version.
@@ -501,7 +504,8 @@ class _Page:
             self.ignored += 1
         if not self.quiet:
             self._record(obj, remote, SyncRecord.Action.UNCHANGED, local_id=link.local_id,
-                         message=_("Ingen endringer siden sist (versjon %(version)s).") % {"version": obj.get("version")})
+                         message=_("Ingen endringer siden sist (versjon %(version)s).") % {
+                             "version": obj.get("version")})
 
     def _fit(self, values: dict) -> dict:
         """Tripletex's values cut to what our columns hold; the cut value is what both sides then agree on,
@@ -586,7 +590,8 @@ class _Page:
             except TripletexError as exc:
                 # Unknown version: the next read takes the object in again and tries once more.
                 Link.objects.filter(pk=link.pk).update(tripletex_version=None, updated_at=timezone.now())
-                record.action, record.message, record.request_id = SyncRecord.Action.FAILED, exc.message, exc.request_id or ""
+                record.action, record.message = SyncRecord.Action.FAILED, exc.message
+                record.request_id = exc.request_id or ""
                 self.failed = True
             else:
                 remote = rules.remote_values(EMPLOYEE, updated)
