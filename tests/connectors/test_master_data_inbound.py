@@ -344,6 +344,24 @@ def test_reconcile_finds_projects_and_customers_deleted_in_tripletex(synced):
     assert {r.tripletex_id for r in synced.records(run)} == {project["id"], customer["id"]}
 
 
+def test_customers_are_counted_not_listed_once_every_one_is_known(world, fake_tripletex, tripletex_settings):
+    from .master_data_setup import connect
+
+    fake_tripletex.set_clock(offset_seconds=-86400)  # all of it happened yesterday
+    synced = connect(fake_tripletex, world.a)
+    synced.reconcile()
+    inactive = synced.create("customer", name="Sovende AS", isInactive=True)
+    synced.webhook("customer", inactive["id"], "customer.create")  # skipped, outside any reconcile
+    synced.reconcile()  # its count is one off: lists the ids once and learns of it
+    before = synced.calls()
+
+    run = synced.reconcile()
+
+    assert run.status == SyncRun.Status.SUCCEEDED
+    # The changes since the last run, then a count: no id list.
+    assert synced.calls()["GET /customer"] - before["GET /customer"] == 2
+
+
 def test_reconcile_reads_every_page(md, tripletex_settings):
     tripletex_settings["page_size"] = 2
 
@@ -405,6 +423,7 @@ def test_reconcile_is_right_when_tripletex_ignores_changed_since(synced, caplog)
 
 def _incremental_calls(md, changes: int) -> dict[str, int]:
     md.reconcile()
+    md.fake.reset_clock()
     for customer in md.objects("customer")[:changes]:
         md.change("customer", customer["id"], name=customer["name"] + " endret")
     before = md.calls()
@@ -419,16 +438,19 @@ def test_incremental_reconcile_after_ten_changes_makes_few_calls_whatever_the_si
                                                                                   tripletex_settings):
     from .master_data_setup import connect
 
-    # Pages of 100, so a list read in full would show as several calls.
+    # Pages of 100, so a list read in full would show as several calls; the data was made yesterday, so only
+    # the changes below are newer than the safety margin before the last run.
     tripletex_settings["page_size"] = 100
+    fake_tripletex.set_clock(offset_seconds=-86400)
     small = connect(fake_tripletex, world.a, employees=12, projects=12, customers=12)
-    # The customer id list (deleted customers) is the one read that grows, a call per page: kept to one here.
-    large = connect(fake_tripletex, world.b, employees=400, projects=400, customers=90)
+    large = connect(fake_tripletex, world.b, employees=400, projects=400, customers=400)
 
-    small_calls, large_calls = _incremental_calls(small, 10), _incremental_calls(large, 10)
+    small_calls = _incremental_calls(small, 10)
+    fake_tripletex.set_clock(offset_seconds=-86400)
+    large_calls = _incremental_calls(large, 10)
 
     assert small_calls == large_calls
-    # A session, the changed customers, the customer id list, and a 304 each for projects and employees.
+    # A session, the changed customers, a count of customers (none deleted), a 304 each for projects and employees.
     assert sum(large_calls.values()) <= 5, large_calls
 
 

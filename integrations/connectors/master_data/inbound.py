@@ -9,9 +9,10 @@ What the reconcile remembers between runs is in `ConnectorConfig.digests` (the r
 when the run succeeds):
 - `project`, `employee`: the `versionDigest` of the full list, sent back as If-None-Match (these lists
   have no change filter in Tripletex; 304 = nothing changed, nothing read);
-- `customer:ids`: the same for the narrow id list that finds deleted customers (`/customer` has
-  `changedSince` for the changes themselves);
-- `<kind>:skipped`: {id: version} of objects a rule skips, so each is logged once per version, not nightly.
+- `<kind>:skipped`: {id: version} of objects a rule skips, so each is logged once per version, not
+  nightly. For customers it holds every customer Tripletex has that is not linked here, which is what
+  lets one small call tell whether any customer was deleted (`/customer` has `changedSince` for changes,
+  nothing for deletions).
 """
 from __future__ import annotations
 
@@ -113,24 +114,35 @@ def _reconcile_customers(ctx: SyncContext, since: dt.datetime | None) -> None:
     memory = _skip_memory(ctx, CUSTOMER)
     params = {"changedSince": since.astimezone(dt.UTC).replace(microsecond=0)} if since else {}
     ignored = 0
+    seen: set[int] = set()
     for values in _List(ctx, PATHS[CUSTOMER], fields=rules.TRIPLETEX_FIELDS[CUSTOMER], params=params).pages():
         page = _Page(ctx, CUSTOMER, values, quiet=True, skip_memory=memory, since=since)
         page.apply()
         ignored += page.ignored
+        seen.update(o["id"] for o in values)
     if ignored:
         # Tripletex has been seen to ignore changedSince: versions keep the result right, this says why it was slow.
         logger.warning("tenant %s: Tripletex returned %d customers unchanged since %s; changedSince looks ignored",
                        ctx.tenant.id, ignored, since.isoformat())
         ctx.run.summary = {**(ctx.run.summary or {}), "changed_since_ignored": ignored}
 
-    # Deleted customers: only when the id list's digest says something changed.
-    ids = _List(ctx, PATHS[CUSTOMER], fields="id", digest=ctx.config.digests.get("customer:ids"))
-    seen = {o["id"] for values in ids.pages() for o in values}
-    if ids.unchanged:
-        return
-    _find_gone(ctx, CUSTOMER, seen)
-    _prune(memory, seen)
-    ctx.config.digests["customer:ids"] = ids.digest
+    # Deleted customers. Every customer Tripletex has is linked here or remembered as not linked, so when
+    # Tripletex counts as many, none was deleted: one call, whatever the number of customers. Otherwise (or
+    # when Tripletex's count is off: it is documented as not exact) the id list is read and compared.
+    customers = Link.objects.filter(tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=CUSTOMER,
+                                    state__in=(Link.State.LINKED, Link.State.BROKEN))
+    if since is not None:
+        body = ctx.client.list_page(PATHS[CUSTOMER], fields="id", count=1) or {}
+        if body.get("fullResultSize") == customers.count() + len(memory):
+            return
+        seen = {o["id"] for values in _List(ctx, PATHS[CUSTOMER], fields="id").pages() for o in values}
+    _find_gone(ctx, CUSTOMER, seen, states=(Link.State.LINKED, Link.State.BROKEN))
+    linked = set(customers.values_list("tripletex_id", flat=True))
+    for key in [k for k in memory if int(k) not in seen or int(k) in linked]:
+        del memory[key]
+    for tripletex_id in seen - linked:
+        # Not linked and not skipped in a run that remembered it (a webhook's): known now, logged when it changes.
+        memory.setdefault(str(tripletex_id), None)
 
 
 def _reconcile_listed(ctx: SyncContext, kind: str) -> None:
@@ -163,10 +175,10 @@ def _prune(memory: dict, seen: set[int]) -> None:
         del memory[key]
 
 
-def _find_gone(ctx: SyncContext, kind: str, seen: set[int]) -> None:
+def _find_gone(ctx: SyncContext, kind: str, seen: set[int], *, states=(Link.State.LINKED,)) -> None:
     """Linked objects a full read did not return, confirmed gone by id (paging shifts when lists change)."""
     linked = Link.objects.filter(
-        tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=kind, state=Link.State.LINKED,
+        tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=kind, state__in=states,
     ).values_list("tripletex_id", flat=True)
     missing = [i for i in linked.iterator() if i not in seen]
     gone: list[int] = []
@@ -211,11 +223,13 @@ def _apply_gone(ctx: SyncContext, kind: str, tripletex_ids: list[int], *, quiet:
                            message=_("Slettet i Tripletex, men ikke koblet her: ingenting å gjøre."))
                 continue
             row = rows.get(link.local_id)
-            if link.state == Link.State.BROKEN:
-                record(tripletex_id, SyncRecord.Action.SKIPPED, link=link, row=row, rule=rules.CUSTOMER_LINK_BROKEN)
-                continue
+            broken = link.state == Link.State.BROKEN
             link.state, link.synced_at, link.updated_at = Link.State.GONE, now, now
             changed_links.append(link)
+            if broken:
+                # Ours was deleted here and the link could not be restored any more: it ends.
+                record(tripletex_id, SyncRecord.Action.SKIPPED, link=link, row=row, rule=rules.CUSTOMER_LINK_BROKEN)
+                continue
             if row is None:
                 record(tripletex_id, SyncRecord.Action.UNCHANGED, link=link,
                        message=_("Slettet i Tripletex; raden her finnes ikke lenger."))
