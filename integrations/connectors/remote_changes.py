@@ -125,15 +125,19 @@ def _collect(tenant: Tenant, connection: Connection, client: TripletexClient, ki
                 current.delete()  # no longer true in Tripletex
             return
         change, data, diff, local_id, label = proposal
-        if current is None and decided.get(tripletex_id) is not None and version is not None \
-                and version <= decided[tripletex_id]:
-            return  # the admin already decided on this version
+        if current is None and tripletex_id in decided and (
+                version is None or decided[tripletex_id] is None or version <= decided[tripletex_id]):
+            return  # the admin already decided on this version (or on this object, when its version is unknown)
+        counts[change] += 1
+        values = {"change": change, "data": data, "diff": diff, "local_id": local_id,
+                  "tripletex_version": version, "label": label[:300]}
+        if current is not None and all(getattr(current, f) == v for f, v in values.items()):
+            return
         row = current or RemoteChange(tenant=tenant, tripletex_company_id=company_id, kind=kind,
                                       tripletex_id=tripletex_id)
-        row.change, row.data, row.diff, row.local_id = change, data, diff, local_id
-        row.tripletex_version, row.label = version, label[:300]
+        for field, value in values.items():
+            setattr(row, field, value)
         row.save()
-        counts[change] += 1
 
     for page in _pages(client, kind):
         with transaction.atomic():

@@ -347,3 +347,17 @@ def test_a_company_without_an_active_connection_gets_no_nightly_run(world):
     Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
 
     assert nightly_runs_request(now=_at(world.a, 1)) == []
+
+
+def test_a_dismissed_deletion_of_an_object_without_a_known_version_stays_dismissed(wizarded):
+    project = wizarded.objects("project")[2]
+    Link.objects.filter(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"]).update(
+        tripletex_version=None)
+    wizarded.fake.change(wizarded.company_id, "project", project["id"], delete=True)
+    wizarded.collect()
+    remote_changes.remote_change_dismiss(tenant=wizarded.tenant, change_id=wizarded.one(project["id"]).id,
+                                         by=wizarded.admin)
+
+    wizarded.collect()
+
+    assert wizarded.pending(tripletex_id=project["id"]) == []
