@@ -165,14 +165,13 @@ CELERY_BEAT_SCHEDULE: dict = {
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
     # Local changes of master data left behind, or due for a retry, go within a minute.
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
+    # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.
+    "nightly-reconcile": {"task": "integrations.tasks.nightly_reconcile", "schedule": 600.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
     # Tripletex disables a webhook subscription after too many failed deliveries: switch it back on, and
     # have the connector fetch what it missed. Also queues again deliveries the broker lost.
     "webhook-subscriptions-check": {"task": "integrations.tasks.webhook_subscriptions_check_all", "schedule": 900.0},
-    # The safety net under webhooks: each connector switched on reads what changed in Tripletex since its last run.
-    "connectors-reconcile-nightly": {"task": "integrations.tasks.connectors_reconcile_nightly",
-                                     "schedule": crontab(hour=2, minute=15)},
     # The sync log is for "why did this not come over?", not an archive: old records go at night.
     "sync-log-prune": {"task": "integrations.tasks.prune_sync_log", "schedule": crontab(hour=3, minute=30)},
 }

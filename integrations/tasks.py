@@ -65,12 +65,25 @@ def connector_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
-def connectors_reconcile_nightly() -> None:
-    """Nightly (beat): every connector switched on reconciles, whatever webhooks brought or missed."""
-    from .connectors.services import connector_runs_request_scheduled
+def nightly_reconcile() -> None:
+    """Every 10 minutes (beat): start each company's nightly runs once its time between 01:00 and 05:00 has come."""
+    from .connectors.schedule import nightly_runs_request
+
+    nightly_runs_request()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def remote_changes_collect(run_id: int) -> None:
+    """The nightly look for "Endret i Tripletex" of a company that uses only the wizard."""
+    from .connectors.remote_changes import remote_changes_run
+    from .models import SyncRun
 
     with scopes_disabled():
-        connector_runs_request_scheduled()
+        run = SyncRun.objects.select_related("tenant").filter(id=run_id).first()
+    if run is None:
+        return
+    with scope(tenant=run.tenant):
+        remote_changes_run(run=run)
 
 
 @shared_task(acks_late=True, ignore_result=True)

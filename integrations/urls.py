@@ -17,4 +17,7 @@ urlpatterns = [
     path("<slug:connector>/slaa-av/", connector_views.connector_disable, name="connector_disable"),
     path("<slug:connector>/innstillinger/", connector_views.connector_options, name="connector_options"),
     path("<slug:connector>/synkroniser/", connector_views.connector_sync, name="connector_sync"),
+    path("tripletex/endringer/godta-alle/", views.remote_changes_accept_all, name="remote_changes_accept_all"),
+    path("tripletex/endringer/<int:change_id>/godta/", views.remote_change_accept, name="remote_change_accept"),
+    path("tripletex/endringer/<int:change_id>/avvis/", views.remote_change_dismiss, name="remote_change_dismiss"),
 ]

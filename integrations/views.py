@@ -1,17 +1,21 @@
-"""Timeoverføring: what went to Tripletex, what did not and why, "Prøv igjen", and the export per period."""
+"""Timeoverføring: what went to Tripletex, what did not and why, "Prøv igjen", and the export per period.
+"Endret i Tripletex": accept or dismiss what the nightly look found changed there."""
 from django.contrib import messages
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tenants.decorators import ADMIN, tenant_required
 
+from .connectors import remote_changes
 from .forms import HoursExportForm
 from .hours import enqueue_push_on_commit
 from .hours.outbox import hour_transfers_retry, hours_export_period
 from .hours.selectors import hours_problems, hours_runs, hours_status
-from .models import SyncRun
+from .models import RemoteChange, SyncRecord, SyncRun
 from .selectors import connection_for
 
 HOURS_KINDS = (SyncRun.Kind.HOURS, SyncRun.Kind.HOURS_EXPORT)
@@ -68,3 +72,46 @@ def hours_export(request):
 def hours_run(request, run_id: int):
     run = get_object_or_404(SyncRun, tenant=request.tenant, id=run_id, kind__in=HOURS_KINDS)
     return render(request, "integrations/hours_run.html", {"run": run, "records": run.records.all()[:1000]})
+
+
+def _to_card():
+    return redirect(reverse("company_settings") + "#tripletex")
+
+
+def _accept(request, ids):
+    try:
+        run = remote_changes.remote_changes_accept(tenant=request.tenant, by=request.user, ids=ids)
+    except remote_changes.NotConnected as exc:
+        messages.error(request, exc.message)
+        return _to_card()
+    failed = list(run.records.filter(action=SyncRecord.Action.FAILED)[:5])
+    for record in failed:
+        messages.error(request, f"{record.label}: {record.message}")
+    done = run.records.exclude(action=SyncRecord.Action.FAILED).count()
+    if done:
+        messages.success(request, ngettext(
+            "%(n)d endring fra Tripletex er tatt inn.", "%(n)d endringer fra Tripletex er tatt inn.", done,
+        ) % {"n": done})
+    return _to_card()
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
+def remote_change_accept(request, change_id: int):
+    change = get_object_or_404(RemoteChange, tenant=request.tenant, id=change_id)
+    return _accept(request, [change.id])
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
+def remote_changes_accept_all(request):
+    return _accept(request, None)
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
+def remote_change_dismiss(request, change_id: int):
+    change = get_object_or_404(RemoteChange, tenant=request.tenant, id=change_id)
+    if remote_changes.remote_change_dismiss(tenant=request.tenant, change_id=change.id, by=request.user):
+        messages.success(request, _("Endringen er avvist. Den kommer tilbake bare hvis den endres igjen i Tripletex."))
+    return _to_card()

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from integrations.selectors import status_card
+from integrations.selectors import remote_changes_pending, status_card
 
 from .decorators import ADMIN, tenant_required
 from .forms import CompanyForm, EmailLoginForm
@@ -55,5 +55,6 @@ def company_settings(request):
         return redirect("company_settings")
     return render(
         request, "tenants/settings_general.html",
-        {"form": form, "tab": "general", "tripletex": status_card(tenant=request.tenant)},
+        {"form": form, "tab": "general", "tripletex": status_card(tenant=request.tenant),
+         "tripletex_changes": remote_changes_pending(tenant=request.tenant)},
     )

@@ -27,6 +27,7 @@ PARAMS = {
     "key": lambda objs: objs["connection"].webhook_key,
     "link_id": lambda objs: objs["link"].id,
     "connector": lambda objs: "master_data",
+    "change_id": lambda objs: objs["remote_change"].id,
 }
 
 NOT_OBJECTS = {"kind", "step", "connector"}
@@ -59,7 +60,7 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import Connection, Link, SyncRecord, SyncRun
+    from integrations.models import Connection, Link, RemoteChange, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
@@ -67,7 +68,11 @@ def a_objects(world, hr_a):
                                            tripletex_company_id=1, webhook_secret="alfa-webhook-secret")
     link = Link.objects.create(tenant=world.a, kind=Link.Kind.PROJECT, local_id=hr_a["project"].id,
                                tripletex_company_id=1, tripletex_id=1, state=Link.State.BROKEN)
-    return {**hr_a, "run": run, "record": record, "connection": connection, "link": link}
+    remote_change = RemoteChange.objects.create(
+        tenant=world.a, kind="project", tripletex_company_id=1, tripletex_id=1, change="new", label="Alfahemmelig",
+    )
+    return {**hr_a, "run": run, "record": record, "connection": connection, "link": link,
+            "remote_change": remote_change}
 
 
 def test_routes_are_found():

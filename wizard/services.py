@@ -420,7 +420,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     chosen = [i for i in items if i.selected and i.action != Item.Action.SKIP]
 
     to_create = [i for i in chosen if i.action == Item.Action.CREATE]
-    new_rows = [model(tenant=tenant, **_model_values(kind, i.data)) for i in to_create]
+    new_rows = [model(tenant=tenant, **activation.model_values(kind, i.data)) for i in to_create]
     # No batch size: Django then uses the largest batch the database takes (one statement on PostgreSQL).
     model.objects.bulk_create(new_rows)
     for item, row in zip(to_create, new_rows):
@@ -430,7 +430,7 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     if to_update:
         rows = model.objects.filter(tenant=tenant).in_bulk([i.local_id for i in to_update])
         for item in to_update:
-            values = _model_values(kind, item.data)
+            values = activation.model_values(kind, item.data)
             for field in item.changes:
                 setattr(rows[item.local_id], field, values[field])
         model.objects.bulk_update(list(rows.values()), activation.FIELD_NAMES[kind] + ["updated_at"], batch_size=500)
@@ -483,11 +483,3 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
     counts["missing"] = missing_count
     counts["unlinked"] = len(unlinked)
     return counts
-
-
-def _model_values(kind: str, data: dict) -> dict:
-    values = {f: data[f] for f in activation.FIELD_NAMES[kind]}
-    for f in ("start_date", "end_date"):
-        if values.get(f):
-            values[f] = dt.date.fromisoformat(values[f])
-    return values

@@ -147,6 +147,15 @@ FIELD_NAMES = {
 }
 
 
+def model_values(kind: str, data: dict) -> dict:
+    """A planned object's fields as our model takes them (dates as dates)."""
+    values = {f: data[f] for f in FIELD_NAMES[kind]}
+    for f in ("start_date", "end_date"):
+        if values.get(f):
+            values[f] = dt.date.fromisoformat(values[f])
+    return values
+
+
 def natural_keys(kind: str, row: dict) -> Iterable[str]:
     """Keys that identify the same thing on both sides when no link exists yet."""
     if kind in (PROJECT, WAGE_TYPE):

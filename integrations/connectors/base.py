@@ -32,6 +32,16 @@ if TYPE_CHECKING:
     from ..tripletex import TripletexClient
 
 
+class RunStopped(Exception):
+    """The connection was removed, or the connector switched off, while a handler was working: stop here."""
+
+    def __init__(self, message: str = ""):
+        from django.utils.translation import gettext as _
+
+        self.message = message or _("Stoppet underveis: Tripletex ble koblet fra eller integrasjonen slått av.")
+        super().__init__(self.message)
+
+
 class NoOptions(forms.Form):
     """For a connector without options."""
 
@@ -77,6 +87,21 @@ class SyncContext:
     @property
     def options(self) -> dict:
         return self.config.options
+
+    def hold(self) -> None:
+        """Call inside the transaction that writes what was read from Tripletex, before writing.
+
+        Locks the company's connection row, so one writer (a webhook, a reconcile) works at a time and
+        removing the integration, which locks the same row, is seen at once; raises `RunStopped` when the
+        connection is no longer active or the connector was switched off.
+        """
+        from ..models import Connection, ConnectorConfig
+
+        active = Connection.objects.select_for_update().filter(pk=self.connection.pk, state=Connection.State.ACTIVE)
+        if not list(active.values_list("pk", flat=True)):
+            raise RunStopped()
+        if not ConnectorConfig.objects.filter(pk=self.config.pk, enabled=True).exists():
+            raise RunStopped()
 
     def record(
         self, *, kind: str, action: str, direction: str, local_id: int | None = None,

@@ -21,7 +21,7 @@ from ..clients import client_for_connection
 from ..models import Connection, ConnectorConfig, OutboundChange, SyncRecord, SyncRun
 from ..tripletex import RateLimited, TripletexError
 from . import registry
-from .base import Connector, SyncContext
+from .base import Connector, RunStopped, SyncContext
 
 logger = logging.getLogger("integrations.connectors")
 
@@ -91,6 +91,8 @@ def connector_run_execute(*, run: SyncRun) -> SyncRun:
     except TripletexError as exc:
         logger.warning("reconcile %s failed for tenant %s: %s (request %s)", connector.name, run.tenant_id,
                        exc.message, exc.request_id)
+        return sync_run_finish(run, error=exc.message)
+    except RunStopped as exc:
         return sync_run_finish(run, error=exc.message)
     sync_run_finish(run)
     ConnectorConfig.objects.filter(pk=ctx.config.pk).update(watermark=started, last_run=run, digests=ctx.config.digests)
@@ -234,6 +236,8 @@ def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tri
         return None
     try:
         connector.handle_remote_change(ctx, kind, tripletex_id, event)
+    except RunStopped as exc:
+        return sync_run_finish(run, error=exc.message)
     except TripletexError as exc:
         sync_run_finish(run, error=exc.message)
         if not exc.permanent:

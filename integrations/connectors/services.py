@@ -5,7 +5,6 @@ tasks on commit, so it is safe to call from a page, the command line or another 
 """
 from __future__ import annotations
 
-import datetime as dt
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -85,26 +84,6 @@ def connector_run_request(*, tenant: Tenant, name: str, trigger: str, by: User |
     )
     transaction.on_commit(lambda: _enqueue_run(run_id=run.id), robust=True)
     return run
-
-
-def connector_runs_request_scheduled() -> list[SyncRun]:
-    """The nightly safety net: a reconcile run for every connector switched on for an active connection.
-
-    Catches whatever webhooks did not bring (no public address, a lost delivery). A connector whose run of
-    the last day has not finished yet gets no second one. Runs unscoped.
-    """
-    since = timezone.now() - dt.timedelta(days=1)
-    active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant")
-    reconciling = {c.name for c in registry.all_connectors() if c.reconcile is not None}
-    runs = []
-    for config in ConnectorConfig.objects.filter(tenant__in=active, enabled=True, name__in=reconciling).select_related("tenant"):
-        busy = SyncRun.objects.filter(
-            tenant_id=config.tenant_id, kind=SyncRun.Kind.CONNECTOR, connector=config.name, status=SyncRun.Status.RUNNING,
-            trigger__in=[SyncRun.Trigger.SCHEDULE, SyncRun.Trigger.MANUAL], created_at__gte=since,
-        ).exists()
-        if not busy:
-            runs.append(connector_run_request(tenant=config.tenant, name=config.name, trigger=SyncRun.Trigger.SCHEDULE))
-    return runs
 
 
 def enabled_connectors(*, tenant: Tenant) -> list[Connector]:

@@ -105,21 +105,3 @@ def test_delivery_whose_task_was_lost_is_handed_on_and_old_ones_are_forgotten(
     assert WebhookDelivery.objects.get(pk=just_in.pk).processed_at is None
     assert WebhookDelivery.objects.get(pk=long_lost.pk).processed_at is None
     assert not WebhookDelivery.objects.filter(pk=old.pk).exists()
-
-
-def test_nightly_reconcile_runs_each_connector_switched_on_once_and_only_for_active_connections(
-    world, tx, probe, fake_tripletex, django_capture_on_commit_callbacks,
-):
-    from integrations.connectors.services import connector_runs_request_scheduled
-
-    enable(tx, probe, django_capture_on_commit_callbacks)
-    b = connect(fake_tripletex, world.b)
-    enable(b, probe, django_capture_on_commit_callbacks)
-    Connection.objects.filter(pk=b.connection.pk).update(state=Connection.State.REMOVED, employee_token="")
-
-    first = connector_runs_request_scheduled()  # queued, not yet run: the tasks go on commit
-    again = connector_runs_request_scheduled()
-
-    assert [(r.tenant_id, r.connector, r.trigger) for r in first] == [
-        (world.a.id, probe.connector.name, SyncRun.Trigger.SCHEDULE)]
-    assert again == []

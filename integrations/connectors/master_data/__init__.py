@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import outbound
+from . import inbound, outbound
 from .rules import RULES
 
 CONNECTOR = register(Connector(
@@ -27,4 +27,6 @@ CONNECTOR = register(Connector(
         "employee.create", "employee.update", "employee.delete",
     ),
     handle_local_change=outbound.handle_local_change,
+    handle_remote_change=inbound.handle_remote_change,
+    reconcile=inbound.reconcile,
 ))
