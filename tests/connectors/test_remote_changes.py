@@ -75,7 +75,8 @@ def wizarded(world, fake_tripletex, settings, django_capture_on_commit_callbacks
         wizard.items_select(draft=draft, kind="project", selected=False,
                             ids=list(draft.items.filter(tripletex_id=unchosen).values_list("id", flat=True)))
         with django_capture_on_commit_callbacks(execute=True):
-            wizard.draft_finish(tenant=world.a, by=world.alice, draft_id=Draft.objects.get(tenant=world.a).id)
+            wizard.draft_finish(tenant=world.a, by=world.alice, draft_id=Draft.objects.get(tenant=world.a).id,
+                                send_hours=wizard.SEND_ALL)
     finally:
         celery_app.conf.task_always_eager = False
     return Wizarded(fake=fake_tripletex, tenant=world.a, company_id=info["id"], admin=world.alice)
