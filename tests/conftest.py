@@ -26,6 +26,15 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_client_outlives_its_test():
+    """Pooled Tripletex clients hold sessions of a company made for one test; never let the next test reuse one."""
+    yield
+    from integrations.clients import close_pooled_clients
+
+    close_pooled_clients()
+
+
+@pytest.fixture(autouse=True)
 def _unscoped_test_body():
     """Test code sets up rows of several companies; requests still enter their own scope in the middleware."""
     with scopes_disabled():

@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from hr.models import Project
 from tenants.models import Tenant, User
 
-from ..clients import client_for_connection
+from ..clients import pooled_client_for_connection
 from ..models import Connection, Link, RemoteChange, SyncRecord, SyncRun
 from ..tripletex import TripletexClient, TripletexError
 from . import activation
@@ -74,13 +74,11 @@ def remote_changes_run(*, run: SyncRun) -> SyncRun:
         return sync_run_finish(run, error=_("Tripletex er ikke koblet til."))
     if not needed(tenant=run.tenant):
         return sync_run_finish(run, error=_("Toveis synkronisering er slått på: endringene kommer inn av seg selv."))
-    client = client_for_connection(connection)
+    client = pooled_client_for_connection(connection)
     try:
         counts = {kind: dict(_collect(run.tenant, connection, client, kind)) for kind in activation.KINDS}
     except TripletexError as exc:
         return sync_run_finish(run, error=exc.message)
-    finally:
-        client.close()
     run.summary = {**(run.summary or {}), "changes": counts}
     return sync_run_finish(run)
 

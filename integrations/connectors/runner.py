@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from tenants.models import Tenant
 
-from ..clients import client_for_connection
+from ..clients import pooled_client_for_connection
 from ..models import Connection, ConnectorConfig, OutboundChange, SyncRecord, SyncRun
 from ..tripletex import RateLimited, TripletexError
 from . import registry
@@ -52,7 +52,7 @@ def context(*, tenant: Tenant, connector: Connector, run: SyncRun) -> SyncContex
     if live is None:
         return None
     connection, config = live
-    return SyncContext(tenant=tenant, connection=connection, client=client_for_connection(connection),
+    return SyncContext(tenant=tenant, connection=connection, client=pooled_client_for_connection(connection),
                        config=config, run=run)
 
 

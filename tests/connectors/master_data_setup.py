@@ -97,9 +97,10 @@ def tripletex_settings(settings, fake_tripletex, monkeypatch):
     settings.TRIPLETEX_BASE_URL = fake_tripletex.base_url
     settings.TRIPLETEX_CONSUMER_TOKEN = fake_tripletex.consumer_token
     overrides = {"retry": RetryPolicy(attempts=1)}
-    monkeypatch.setattr(runner, "client_for_connection",
-                        lambda connection: clients.client_for_connection(connection, **overrides))
-    return overrides
+    monkeypatch.setattr(runner, "pooled_client_for_connection",
+                        lambda connection: clients.pooled_client_for_connection(connection, **overrides))
+    yield overrides
+    clients.close_pooled_clients()
 
 
 @pytest.fixture
