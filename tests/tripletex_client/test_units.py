@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -98,13 +99,20 @@ def test_rate_limiter_waits_for_reset_once_only_headroom_is_left():
     now = [100.0]
     limiter = RateLimiter(headroom=5, clock=lambda: now[0])
     limiter.observe({"X-Rate-Limit-Remaining": "6", "X-Rate-Limit-Reset": "8"})
-    assert limiter.delay() == 0
-    limiter.spent()
-    assert limiter.delay() == pytest.approx(8.0)
+    assert limiter.reserve() == 0
+    assert limiter.reserve() == pytest.approx(8.0)
     now[0] += 3
-    assert limiter.delay() == pytest.approx(5.0)
+    assert limiter.reserve() == pytest.approx(5.0)
     now[0] += 6
-    assert limiter.delay() == 0
+    assert limiter.reserve() == 0
+
+
+def test_rate_limiter_shared_by_threads_grants_calls_down_to_the_headroom_and_no_more():
+    limiter = RateLimiter(headroom=5, clock=lambda: 100.0)
+    limiter.observe({"X-Rate-Limit-Remaining": "15", "X-Rate-Limit-Reset": "8"})
+    with ThreadPoolExecutor(8) as pool:
+        waits = list(pool.map(lambda _: limiter.reserve(), range(40)))
+    assert waits.count(0) == 10
 
 
 def test_error_envelope_fields_are_kept():
