@@ -61,6 +61,20 @@ def quota(headers: Mapping[str, str]) -> Quota | None:
     return Quota(int(remaining), reset_after(headers), int(limit) if limit is not None else None)
 
 
+def take(
+    remaining: int | None, reset_at: float | None, *, now: float, headroom: int
+) -> tuple[float, int | None, float | None]:
+    """One reservation against a window's state: (seconds to wait, or 0 when taken; remaining; reset_at).
+
+    A window whose reset has passed is forgotten; a window with an unknown reset never makes anyone wait.
+    """
+    if reset_at is not None and reset_at <= now:
+        remaining = reset_at = None
+    if remaining is not None and reset_at is not None and remaining <= headroom:
+        return reset_at - now, remaining, reset_at
+    return 0.0, remaining - 1 if remaining is not None else None, reset_at
+
+
 class RateLimiter:
     """The budget of one client in one process: enough where nothing else calls for the same company."""
 
@@ -82,13 +96,10 @@ class RateLimiter:
     def reserve(self) -> float:
         # Checking and counting under one lock, so that parallel threads cannot all take the last call.
         with self._lock:
-            if self._reset_at is not None and self._reset_at <= self._clock():
-                self._remaining = self._reset_at = None
-            if self._remaining is not None and self._reset_at is not None and self._remaining <= self.headroom:
-                return self._reset_at - self._clock()
-            if self._remaining is not None:
-                self._remaining -= 1
-            return 0.0
+            wait, self._remaining, self._reset_at = take(
+                self._remaining, self._reset_at, now=self._clock(), headroom=self.headroom
+            )
+            return wait
 
     def window_passed(self) -> None:
         with self._lock:
