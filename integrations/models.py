@@ -425,13 +425,15 @@ class RateBudget(models.Model):
 
     Not a company's data here: it is Tripletex's count, keyed by the Tripletex company, so two companies
     here connected to the same Tripletex company draw on one budget, as they do in Tripletex.
+    The fields are `integrations.tripletex.ratelimit.Window`'s, plus the calls per minute.
     """
 
     key = models.CharField(max_length=80, unique=True)
     limit = models.IntegerField(null=True, blank=True)
-    # Calls left in the window that ends at `reset_at`, counted down by every call we make in it.
     remaining = models.IntegerField(null=True, blank=True)
-    reset_at = models.DateTimeField(null=True, blank=True)
+    reset_at = models.FloatField(null=True, blank=True)  # seconds since 1970, as the workers' clocks count
+    calls = models.BigIntegerField(default=0)
+    observed = models.BigIntegerField(default=0)
     # Calls made in minute `minute` (minutes since 1970), and in the hour before it ({minute: calls}).
     minute = models.BigIntegerField(default=0)
     minute_calls = models.IntegerField(default=0)

@@ -4,7 +4,7 @@ Tripletex counts every call on a company's token against one limit per window. W
 only themselves would together run past it, and a budget per company (not one for all) keeps one
 company's backlog from slowing another's. So the count lives where every worker sees it: in Redis when
 `RATE_BUDGET_URL` names one, else in a `RateBudget` row. Both follow the client's own rules
-(`integrations.tripletex.ratelimit.take`), but check and count a call in one atomic step, and both count
+(`integrations.tripletex.ratelimit.Window`), but check and count a call in one atomic step, and both count
 calls per minute for "API-kall siste time".
 
 Tripletex calls must not be made inside a database transaction: the row's lock would be held until it ends.
@@ -12,6 +12,7 @@ Tripletex calls must not be made inside a database transaction: the row's lock w
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import threading
 import time
@@ -21,11 +22,12 @@ from dataclasses import dataclass
 import redis
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import ExpressionWrapper, F, IntegerField, Value
 
 from .models import Connection, RateBudget
-from .tripletex.ratelimit import quota, take
+from .tripletex.ratelimit import Reservation, Window, quota
 
 HOUR_MINUTES = 60
 
@@ -75,32 +77,25 @@ def _moment(timestamp: float) -> dt.datetime:
 
 
 class DatabaseBudget:
-    """The budget in a `RateBudget` row: one conditional UPDATE per call, the row lock only once a minute
-    (to start counting a new minute) and when the budget is spent."""
+    """The budget in a `RateBudget` row: one short UPDATE per call and one per answer; the row lock only
+    once a minute (to start counting a new minute) and while the budget is spent."""
 
     def __init__(self, key: str, *, headroom: int, clock: Callable[[], float] = time.time) -> None:
         self.key = key
         self.headroom = headroom
         self._clock = clock
 
-    def reserve(self) -> float:
+    def reserve(self) -> Reservation:
         now = self._clock()
         minute = _minute(now)
-        over = Q(reset_at__lte=_moment(now))
-        # `take`, in SQL: the database checks and counts in one statement, so no two workers both take the
-        # last call (PostgreSQL re-checks the WHERE on the row a concurrent UPDATE left; SQLite runs one
-        # writer at a time).
-        free = Q(remaining__isnull=True) | Q(reset_at__isnull=True) | Q(remaining__gt=self.headroom) | over
-        taken = RateBudget.objects.filter(free, key=self.key, minute=minute).update(
-            remaining=Case(When(over, then=Value(None)), default=F("remaining") - 1),
-            reset_at=Case(When(over, then=Value(None)), default=F("reset_at")),
-            minute_calls=F("minute_calls") + 1,
-        )
+        with db.cursor() as cursor:
+            cursor.execute(_reserve_sql(), [now, now, self.key, minute, self.headroom, now])
+            taken = cursor.fetchall()
         if taken:
-            return 0.0
+            return Reservation(wait=0.0, ticket=taken[0][0])
         return self._reserve_locked(now, minute)
 
-    def _reserve_locked(self, now: float, minute: int) -> float:
+    def _reserve_locked(self, now: float, minute: int) -> Reservation:
         with transaction.atomic():
             row, _created = RateBudget.objects.select_for_update().get_or_create(
                 key=self.key, defaults={"minute": minute}
@@ -110,26 +105,28 @@ class DatabaseBudget:
                 if row.minute_calls:
                     kept[str(row.minute)] = row.minute_calls
                 row.earlier_minutes, row.minute, row.minute_calls = kept, minute, 0
-            reset_at = row.reset_at.timestamp() if row.reset_at else None
-            wait, row.remaining, reset_at = take(row.remaining, reset_at, now=now, headroom=self.headroom)
-            row.reset_at = _moment(reset_at) if reset_at is not None else None
-            if wait <= 0:
+            window = Window(remaining=row.remaining, reset_at=row.reset_at, calls=row.calls)
+            reservation = window.take(now=now, headroom=self.headroom)
+            row.remaining, row.reset_at, row.calls = window.remaining, window.reset_at, window.calls
+            if reservation.wait <= 0:
                 row.minute_calls += 1
             row.save()
-        return wait
+        return reservation
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
         seen = quota(headers)
         if seen is None:
             return
-        now = self._clock()
+        # `Window.see`: lowered by the calls reserved since this one; an older answer than one taken in
+        # already changes nothing.
         fields = {
-            "remaining": seen.remaining,
-            "reset_at": _moment(now + seen.reset_after) if seen.reset_after is not None else None,
+            "observed": ticket,
+            "remaining": ExpressionWrapper(Value(seen.remaining + ticket) - F("calls"), output_field=IntegerField()),
+            "reset_at": self._clock() + seen.reset_after if seen.reset_after is not None else None,
         }
         if seen.limit is not None:
             fields["limit"] = seen.limit
-        RateBudget.objects.filter(key=self.key).update(**fields)
+        RateBudget.objects.filter(key=self.key, observed__lt=ticket).update(**fields)
 
     def window_passed(self) -> None:
         """Nothing to forget: the stored reset time tells every worker when the window is over."""
@@ -143,8 +140,29 @@ class DatabaseBudget:
         calls = sum(n for m, n in row.earlier_minutes.items() if int(m) > since)
         if row.minute > since:
             calls += row.minute_calls
-        reset_at = row.reset_at.timestamp() if row.reset_at else None
-        return _status(calls, row.limit, row.remaining, reset_at, now)
+        return _status(calls, row.limit, row.remaining, row.reset_at, now)
+
+
+@functools.cache
+def _reserve_sql() -> str:
+    """`Window.take` as one statement, for a budget that is not spent in the minute it already counts: the
+    database checks and counts at once, so no two workers both take the last call (PostgreSQL re-checks
+    the WHERE against the row a concurrent UPDATE left; SQLite has one writer at a time)."""
+    q = db.ops.quote_name
+    table = q(RateBudget._meta.db_table)
+    key, remaining, reset_at, calls, minute, minute_calls = (
+        q(RateBudget._meta.get_field(name).column)
+        for name in ("key", "remaining", "reset_at", "calls", "minute", "minute_calls")
+    )
+    return (
+        f"UPDATE {table} SET "
+        f"{remaining} = CASE WHEN {reset_at} <= %s THEN NULL ELSE {remaining} - 1 END, "
+        f"{reset_at} = CASE WHEN {reset_at} <= %s THEN NULL ELSE {reset_at} END, "
+        f"{calls} = {calls} + 1, {minute_calls} = {minute_calls} + 1 "
+        f"WHERE {key} = %s AND {minute} = %s "
+        f"AND ({remaining} IS NULL OR {reset_at} IS NULL OR {remaining} > %s OR {reset_at} <= %s) "
+        f"RETURNING {calls}"
+    )
 
 
 def _status(calls: int, limit: int | None, remaining: int | None, reset_at: float | None, now: float) -> BudgetStatus:
@@ -155,15 +173,15 @@ def _status(calls: int, limit: int | None, remaining: int | None, reset_at: floa
     return BudgetStatus(calls_last_hour=calls, limit=limit, remaining=remaining, resets_at=_moment(reset_at))
 
 
-# `take` again, for Redis. Redis runs a script without interleaving any other command, and its own clock
-# is the one every worker shares.
+# `Window.take` and `Window.see` again, for Redis. Redis runs a script without interleaving any other
+# command, and its clock is the one every worker shares. Numbers go back as strings (a Lua number would
+# come back cut to an integer).
 _NOW = """
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 """
 
-# KEYS: the budget hash, this minute's call counter. ARGV: the headroom. Returns the wait, as a string
-# (a Lua number would come back cut to an integer).
+# KEYS: the budget hash, this minute's call counter. ARGV: the headroom. Returns {wait, ticket}.
 _RESERVE = _NOW + """
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
 local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at'))
@@ -172,28 +190,35 @@ if reset_at and reset_at <= now then
   remaining, reset_at = nil, nil
 end
 if remaining and reset_at and remaining <= tonumber(ARGV[1]) then
-  return string.format('%.6f', reset_at - now)
+  return {string.format('%.6f', reset_at - now), '0'}
 end
 if remaining then
   redis.call('HSET', KEYS[1], 'remaining', remaining - 1)
 end
+local ticket = redis.call('HINCRBY', KEYS[1], 'calls', 1)
+redis.call('EXPIRE', KEYS[1], 86400)
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], 3720)
-return '0'
+return {'0', tostring(ticket)}
 """
 
-# KEYS: the budget hash. ARGV: remaining, seconds until the reset ('' if not given), limit ('' if not given).
+# KEYS: the budget hash. ARGV: ticket, remaining, seconds until the reset ('' if not given), limit ('' if not).
 _OBSERVE = _NOW + """
-redis.call('HSET', KEYS[1], 'remaining', ARGV[1])
-if ARGV[2] == '' then
+local ticket = tonumber(ARGV[1])
+local calls = tonumber(redis.call('HGET', KEYS[1], 'calls')) or 0
+local observed = tonumber(redis.call('HGET', KEYS[1], 'observed')) or 0
+if ticket <= observed or ticket > calls then
+  return
+end
+redis.call('HSET', KEYS[1], 'observed', ticket, 'remaining', tonumber(ARGV[2]) - (calls - ticket))
+if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], 'reset_at')
 else
-  redis.call('HSET', KEYS[1], 'reset_at', string.format('%.6f', now + tonumber(ARGV[2])))
+  redis.call('HSET', KEYS[1], 'reset_at', string.format('%.6f', now + tonumber(ARGV[3])))
 end
-if ARGV[3] ~= '' then
-  redis.call('HSET', KEYS[1], 'limit', ARGV[3])
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[1], 'limit', ARGV[4])
 end
-redis.call('EXPIRE', KEYS[1], 86400)
 """
 
 KEY_PREFIX = "grjobb:ratebudget:"
@@ -224,17 +249,17 @@ class RedisBudget:
     def _minute_key(self, minute: int) -> str:
         return f"{self.key}:calls:{minute}"
 
-    def reserve(self) -> float:
-        wait = self._reserve(keys=[self.key, self._minute_key(_minute(time.time()))], args=[self.headroom])
-        return float(wait)
+    def reserve(self) -> Reservation:
+        wait, ticket = self._reserve(keys=[self.key, self._minute_key(_minute(time.time()))], args=[self.headroom])
+        return Reservation(wait=float(wait), ticket=int(ticket))
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
         seen = quota(headers)
         if seen is None:
             return
         reset = "" if seen.reset_after is None else repr(seen.reset_after)
         limit = "" if seen.limit is None else str(seen.limit)
-        self._observe(keys=[self.key], args=[seen.remaining, reset, limit])
+        self._observe(keys=[self.key], args=[ticket, seen.remaining, reset, limit])
 
     def window_passed(self) -> None:
         """Nothing to forget: the stored reset time tells every worker when the window is over."""

@@ -3,10 +3,13 @@
 The quota is shared with the company's own users and other integrations on the same employee token, so
 we stop a few calls short of zero (the headroom) and wait for the window to reset instead of draining it.
 
-The client asks a `Limiter` before every request and shows it every response. `RateLimiter` keeps the
-count in this process; the Django side passes one shared by every worker of a company instead
-(`integrations.ratebudget`). Either way a count can be off by the calls in flight (a response may report a
-quota from before calls made since), so the headroom must exceed the calls one company has in flight at once.
+The client asks a `Limiter` before every request and hands it every response. `RateLimiter` keeps the count
+in this process; the Django side passes one that every worker of a company shares (`integrations.ratebudget`).
+
+Each call gets a number (its ticket). Tripletex's count in an answer is older than the calls reserved
+after that call, and answers come back out of order, so an answer's count is lowered by the calls reserved
+after it, and an answer older than one already taken in is ignored. What is left unseen is a call sent
+earlier that Tripletex counts later: the headroom must exceed the calls one company has in flight at once.
 """
 
 from __future__ import annotations
@@ -17,13 +20,18 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
-class Limiter(Protocol):
-    def reserve(self) -> float:
-        """Take one call from the budget and return 0, or take nothing and return the seconds to wait
-        before asking again (the budget is down to the headroom until the window resets)."""
+@dataclass(frozen=True)
+class Reservation:
+    wait: float  # 0: the call is taken; else nothing was taken, ask again after this many seconds
+    ticket: int = 0  # the call's number, handed back with its answer
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Take the quota a response reports as the truth from now on."""
+
+class Limiter(Protocol):
+    def reserve(self) -> Reservation:
+        """Take one call from the budget, or say how long it is spent down to the headroom."""
+
+    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
+        """Take in the quota the answer to call `ticket` reports."""
 
     def window_passed(self) -> None:
         """Called after waiting as long as `reserve` or a 429 said: the old window is over."""
@@ -53,7 +61,7 @@ class Quota:
 
 
 def quota(headers: Mapping[str, str]) -> Quota | None:
-    """What a response says about the window, or None when it does not say how many calls are left."""
+    """What an answer says about the window, or None when it does not say how many calls are left."""
     remaining = _header_number(headers, "X-Rate-Limit-Remaining")
     if remaining is None:
         return None
@@ -61,18 +69,32 @@ def quota(headers: Mapping[str, str]) -> Quota | None:
     return Quota(int(remaining), reset_after(headers), int(limit) if limit is not None else None)
 
 
-def take(
-    remaining: int | None, reset_at: float | None, *, now: float, headroom: int
-) -> tuple[float, int | None, float | None]:
-    """One reservation against a window's state: (seconds to wait, or 0 when taken; remaining; reset_at).
+@dataclass
+class Window:
+    """What is known of the current window. Stored as is by the shared budgets."""
 
-    A window whose reset has passed is forgotten; a window with an unknown reset never makes anyone wait.
-    """
-    if reset_at is not None and reset_at <= now:
-        remaining = reset_at = None
-    if remaining is not None and reset_at is not None and remaining <= headroom:
-        return reset_at - now, remaining, reset_at
-    return 0.0, remaining - 1 if remaining is not None else None, reset_at
+    remaining: int | None = None
+    reset_at: float | None = None
+    calls: int = 0  # calls reserved so far; the last one's ticket
+    observed: int = 0  # the newest call whose answer was taken in
+
+    def take(self, *, now: float, headroom: int) -> Reservation:
+        """A window whose reset has passed is forgotten; one with an unknown reset never makes anyone wait."""
+        if self.reset_at is not None and self.reset_at <= now:
+            self.remaining = self.reset_at = None
+        if self.remaining is not None and self.reset_at is not None and self.remaining <= headroom:
+            return Reservation(wait=self.reset_at - now)
+        if self.remaining is not None:
+            self.remaining -= 1
+        self.calls += 1
+        return Reservation(wait=0.0, ticket=self.calls)
+
+    def see(self, seen: Quota, *, ticket: int, now: float) -> None:
+        if ticket <= self.observed:
+            return
+        self.observed = ticket
+        self.remaining = seen.remaining - (self.calls - ticket)
+        self.reset_at = now + seen.reset_after if seen.reset_after is not None else None
 
 
 class RateLimiter:
@@ -82,26 +104,20 @@ class RateLimiter:
         self.headroom = headroom
         self._clock = clock
         self._lock = threading.Lock()
-        self._remaining: int | None = None
-        self._reset_at: float | None = None
+        self._window = Window()
 
-    def observe(self, headers: Mapping[str, str]) -> None:
+    def reserve(self) -> Reservation:
+        # Checking and counting under one lock, so that parallel threads cannot all take the last call.
+        with self._lock:
+            return self._window.take(now=self._clock(), headroom=self.headroom)
+
+    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
         seen = quota(headers)
         if seen is None:
             return
         with self._lock:
-            self._remaining = seen.remaining
-            self._reset_at = self._clock() + seen.reset_after if seen.reset_after is not None else None
-
-    def reserve(self) -> float:
-        # Checking and counting under one lock, so that parallel threads cannot all take the last call.
-        with self._lock:
-            wait, self._remaining, self._reset_at = take(
-                self._remaining, self._reset_at, now=self._clock(), headroom=self.headroom
-            )
-            return wait
+            self._window.see(seen, ticket=ticket, now=self._clock())
 
     def window_passed(self) -> None:
         with self._lock:
-            self._remaining = None
-            self._reset_at = None
+            self._window.remaining = self._window.reset_at = None

@@ -152,7 +152,8 @@ class Transport:
         waited = 0.0
         maybe_applied = False
         while True:
-            waited += self._pace(method, path, waited)
+            slept, ticket = self._pace(method, path, waited)
+            waited += slept
             started = self._clock()
             failure: errors.TripletexError | None = None
             sent = True
@@ -212,7 +213,7 @@ class Transport:
                 raise failure
 
             assert raw is not None
-            self.limiter.observe(raw.headers)
+            self.limiter.observe(raw.headers, ticket)
             decoded, readable = _decode(raw)
             request_id = raw.headers.get(REQUEST_ID_HEADER) or (
                 decoded.get("requestId") if isinstance(decoded, dict) else None
@@ -286,29 +287,29 @@ class Transport:
                 error.maybe_applied = maybe_applied
             raise error
 
-    def _pace(self, method: str, path: str, waited: float) -> float:
-        """Take one call from the budget, sleeping while it is spent down to the headroom; returns the time slept.
+    def _pace(self, method: str, path: str, waited: float) -> tuple[float, int]:
+        """Take one call from the budget, sleeping while it is spent down to the headroom: (time slept, ticket).
 
         Asks again after each sleep: with a budget shared by several workers, another may have taken the
         fresh window's calls first.
         """
         slept = 0.0
         while True:
-            delay = self.limiter.reserve()
-            if delay <= 0:
-                return slept
-            if waited + slept + delay > self.max_rate_limit_wait:
+            reservation = self.limiter.reserve()
+            if reservation.wait <= 0:
+                return slept, reservation.ticket
+            if waited + slept + reservation.wait > self.max_rate_limit_wait:
                 raise errors.RateLimited(
                     429,
                     None,
                     "rate limit nearly used up; try again after the reset",
                     permanent=False,
-                    reset_after=delay,
+                    reset_after=reservation.wait,
                     method=method,
                     path=path,
                 )
-            self._sleep(delay)
-            slept += delay
+            self._sleep(reservation.wait)
+            slept += reservation.wait
             self.limiter.window_passed()
 
     def _error(
