@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.models import ExpressionWrapper, F, IntegerField, Value
 
 from .models import Connection, RateBudget
-from .tripletex.ratelimit import Reservation, Window, quota
+from .tripletex.ratelimit import Reservation, Window, quota, tells_more
 
 HOUR_MINUTES = 60
 
@@ -77,8 +77,8 @@ def _moment(timestamp: float) -> dt.datetime:
 
 
 class DatabaseBudget:
-    """The budget in a `RateBudget` row: one short UPDATE per call and one per answer; the row lock only
-    once a minute (to start counting a new minute) and while the budget is spent."""
+    """The budget in a `RateBudget` row: one short UPDATE per call, and one for the answers that change the
+    count; the row lock only once a minute (to start counting a new minute) and while the budget is spent."""
 
     def __init__(self, key: str, *, headroom: int, clock: Callable[[], float] = time.time) -> None:
         self.key = key
@@ -92,7 +92,8 @@ class DatabaseBudget:
             cursor.execute(_reserve_sql(), [now, now, self.key, minute, self.headroom, now])
             taken = cursor.fetchall()
         if taken:
-            return Reservation(wait=0.0, ticket=taken[0][0])
+            ticket, remaining, reset_at = taken[0]
+            return Reservation(wait=0.0, ticket=ticket, left=remaining if reset_at is not None else None)
         return self._reserve_locked(now, minute)
 
     def _reserve_locked(self, now: float, minute: int) -> Reservation:
@@ -113,12 +114,13 @@ class DatabaseBudget:
             row.save()
         return reservation
 
-    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
+    def observe(self, headers: Mapping[str, str], reservation: Reservation) -> None:
         seen = quota(headers)
-        if seen is None:
+        if seen is None or not tells_more(seen, reservation):
             return
         # `Window.see`: lowered by the calls reserved since this one; an older answer than one taken in
         # already changes nothing.
+        ticket = reservation.ticket
         fields = {
             "observed": ticket,
             "remaining": ExpressionWrapper(Value(seen.remaining + ticket) - F("calls"), output_field=IntegerField()),
@@ -161,7 +163,7 @@ def _reserve_sql() -> str:
         f"{calls} = {calls} + 1, {minute_calls} = {minute_calls} + 1 "
         f"WHERE {key} = %s AND {minute} = %s "
         f"AND ({remaining} IS NULL OR {reset_at} IS NULL OR {remaining} > %s OR {reset_at} <= %s) "
-        f"RETURNING {calls}"
+        f"RETURNING {calls}, {remaining}, {reset_at}"
     )
 
 
@@ -181,7 +183,7 @@ local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
 """
 
-# KEYS: the budget hash, this minute's call counter. ARGV: the headroom. Returns {wait, ticket}.
+# KEYS: the budget hash, this minute's call counter. ARGV: the headroom. Returns {wait, ticket, left or ''}.
 _RESERVE = _NOW + """
 local remaining = tonumber(redis.call('HGET', KEYS[1], 'remaining'))
 local reset_at = tonumber(redis.call('HGET', KEYS[1], 'reset_at'))
@@ -190,16 +192,20 @@ if reset_at and reset_at <= now then
   remaining, reset_at = nil, nil
 end
 if remaining and reset_at and remaining <= tonumber(ARGV[1]) then
-  return {string.format('%.6f', reset_at - now), '0'}
+  return {string.format('%.6f', reset_at - now), '0', ''}
 end
+local left = ''
 if remaining then
   redis.call('HSET', KEYS[1], 'remaining', remaining - 1)
+  if reset_at then
+    left = tostring(remaining - 1)
+  end
 end
 local ticket = redis.call('HINCRBY', KEYS[1], 'calls', 1)
 redis.call('EXPIRE', KEYS[1], 86400)
 redis.call('INCR', KEYS[2])
 redis.call('EXPIRE', KEYS[2], 3720)
-return {'0', tostring(ticket)}
+return {'0', tostring(ticket), left}
 """
 
 # KEYS: the budget hash. ARGV: ticket, remaining, seconds until the reset ('' if not given), limit ('' if not).
@@ -237,7 +243,7 @@ def _redis(url: str) -> redis.Redis:
 
 
 class RedisBudget:
-    """The budget in Redis: one script run per call and one per response."""
+    """The budget in Redis: one script run per call, and one for the answers that change the count."""
 
     def __init__(self, client: redis.Redis, key: str, *, headroom: int) -> None:
         self.key = KEY_PREFIX + key
@@ -250,16 +256,18 @@ class RedisBudget:
         return f"{self.key}:calls:{minute}"
 
     def reserve(self) -> Reservation:
-        wait, ticket = self._reserve(keys=[self.key, self._minute_key(_minute(time.time()))], args=[self.headroom])
-        return Reservation(wait=float(wait), ticket=int(ticket))
+        wait, ticket, left = self._reserve(
+            keys=[self.key, self._minute_key(_minute(time.time()))], args=[self.headroom]
+        )
+        return Reservation(wait=float(wait), ticket=int(ticket), left=int(left) if left else None)
 
-    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
+    def observe(self, headers: Mapping[str, str], reservation: Reservation) -> None:
         seen = quota(headers)
-        if seen is None:
+        if seen is None or not tells_more(seen, reservation):
             return
         reset = "" if seen.reset_after is None else repr(seen.reset_after)
         limit = "" if seen.limit is None else str(seen.limit)
-        self._observe(keys=[self.key], args=[ticket, seen.remaining, reset, limit])
+        self._observe(keys=[self.key], args=[reservation.ticket, seen.remaining, reset, limit])
 
     def window_passed(self) -> None:
         """Nothing to forget: the stored reset time tells every worker when the window is over."""

@@ -8,8 +8,10 @@ in this process; the Django side passes one that every worker of a company share
 
 Each call gets a number (its ticket). Tripletex's count in an answer is older than the calls reserved
 after that call, and answers come back out of order, so an answer's count is lowered by the calls reserved
-after it, and an answer older than one already taken in is ignored. What is left unseen is a call sent
-earlier that Tripletex counts later: the headroom must exceed the calls one company has in flight at once.
+after it, and an answer older than one already taken in is ignored. An answer that leaves at least as many
+calls as we had counted changes nothing either (our count already includes the calls in flight), which
+spares the shared budgets a write for most calls. What is left unseen is a call sent earlier that Tripletex
+counts later: the headroom must exceed the calls one company has in flight at once.
 """
 
 from __future__ import annotations
@@ -23,15 +25,16 @@ from typing import Protocol
 @dataclass(frozen=True)
 class Reservation:
     wait: float  # 0: the call is taken; else nothing was taken, ask again after this many seconds
-    ticket: int = 0  # the call's number, handed back with its answer
+    ticket: int = 0  # the call's number
+    left: int | None = None  # the calls we counted left after this one, when the window was known
 
 
 class Limiter(Protocol):
     def reserve(self) -> Reservation:
         """Take one call from the budget, or say how long it is spent down to the headroom."""
 
-    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
-        """Take in the quota the answer to call `ticket` reports."""
+    def observe(self, headers: Mapping[str, str], reservation: Reservation) -> None:
+        """Take in the quota reported by the answer to the call `reservation` took."""
 
     def window_passed(self) -> None:
         """Called after waiting as long as `reserve` or a 429 said: the old window is over."""
@@ -69,6 +72,11 @@ def quota(headers: Mapping[str, str]) -> Quota | None:
     return Quota(int(remaining), reset_after(headers), int(limit) if limit is not None else None)
 
 
+def tells_more(seen: Quota, reservation: Reservation) -> bool:
+    """Whether an answer can change the count: it starts one, or it leaves fewer calls than we counted."""
+    return reservation.left is None or seen.remaining < reservation.left
+
+
 @dataclass
 class Window:
     """What is known of the current window. Stored as is by the shared budgets."""
@@ -87,13 +95,14 @@ class Window:
         if self.remaining is not None:
             self.remaining -= 1
         self.calls += 1
-        return Reservation(wait=0.0, ticket=self.calls)
+        left = self.remaining if self.reset_at is not None else None
+        return Reservation(wait=0.0, ticket=self.calls, left=left)
 
-    def see(self, seen: Quota, *, ticket: int, now: float) -> None:
-        if ticket <= self.observed:
+    def see(self, seen: Quota, *, reservation: Reservation, now: float) -> None:
+        if not tells_more(seen, reservation) or reservation.ticket <= self.observed:
             return
-        self.observed = ticket
-        self.remaining = seen.remaining - (self.calls - ticket)
+        self.observed = reservation.ticket
+        self.remaining = seen.remaining - (self.calls - reservation.ticket)
         self.reset_at = now + seen.reset_after if seen.reset_after is not None else None
 
 
@@ -111,12 +120,12 @@ class RateLimiter:
         with self._lock:
             return self._window.take(now=self._clock(), headroom=self.headroom)
 
-    def observe(self, headers: Mapping[str, str], ticket: int) -> None:
+    def observe(self, headers: Mapping[str, str], reservation: Reservation) -> None:
         seen = quota(headers)
         if seen is None:
             return
         with self._lock:
-            self._window.see(seen, ticket=ticket, now=self._clock())
+            self._window.see(seen, reservation=reservation, now=self._clock())
 
     def window_passed(self) -> None:
         with self._lock:

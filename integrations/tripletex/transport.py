@@ -20,7 +20,7 @@ import requests
 import urllib3.exceptions
 
 from . import errors
-from .ratelimit import Limiter, RateLimiter, reset_after
+from .ratelimit import Limiter, RateLimiter, Reservation, reset_after
 from .retry import RetryPolicy
 
 logger = logging.getLogger("integrations.tripletex")
@@ -152,7 +152,7 @@ class Transport:
         waited = 0.0
         maybe_applied = False
         while True:
-            slept, ticket = self._pace(method, path, waited)
+            slept, reservation = self._pace(method, path, waited)
             waited += slept
             started = self._clock()
             failure: errors.TripletexError | None = None
@@ -213,7 +213,7 @@ class Transport:
                 raise failure
 
             assert raw is not None
-            self.limiter.observe(raw.headers, ticket)
+            self.limiter.observe(raw.headers, reservation)
             decoded, readable = _decode(raw)
             request_id = raw.headers.get(REQUEST_ID_HEADER) or (
                 decoded.get("requestId") if isinstance(decoded, dict) else None
@@ -287,8 +287,8 @@ class Transport:
                 error.maybe_applied = maybe_applied
             raise error
 
-    def _pace(self, method: str, path: str, waited: float) -> tuple[float, int]:
-        """Take one call from the budget, sleeping while it is spent down to the headroom: (time slept, ticket).
+    def _pace(self, method: str, path: str, waited: float) -> tuple[float, Reservation]:
+        """Take one call from the budget, sleeping while it is spent down to the headroom: (time slept, the call).
 
         Asks again after each sleep: with a budget shared by several workers, another may have taken the
         fresh window's calls first.
@@ -297,7 +297,7 @@ class Transport:
         while True:
             reservation = self.limiter.reserve()
             if reservation.wait <= 0:
-                return slept, reservation.ticket
+                return slept, reservation
             if waited + slept + reservation.wait > self.max_rate_limit_wait:
                 raise errors.RateLimited(
                     429,

@@ -25,7 +25,7 @@ QUOTA = {"X-Rate-Limit-Limit": "100", "X-Rate-Limit-Remaining": "60", "X-Rate-Li
 
 
 def _answer(budget, headers) -> None:
-    budget.observe(headers, budget.reserve().ticket)
+    budget.observe(headers, budget.reserve())
 
 
 @pytest.mark.django_db(transaction=True)
@@ -55,13 +55,21 @@ def test_two_workers_never_both_take_the_last_call(backend, settings):
 
 
 @pytest.mark.django_db
+def test_a_call_costs_the_database_one_short_query_once_the_window_is_known(django_assert_num_queries):
+    budget = DatabaseBudget("company:507", headroom=HEADROOM)
+    _answer(budget, QUOTA)
+    with django_assert_num_queries(1):
+        _answer(budget, {**QUOTA, "X-Rate-Limit-Remaining": "59"})
+
+
+@pytest.mark.django_db
 def test_answers_without_rate_limit_headers_never_make_anyone_wait(backend):
     budget = budget_for_company(502)
     waits = []
     for headers in ({}, {"X-Rate-Limit-Remaining": "mange"}, {"X-Rate-Limit-Reset": "5"}) * 10:
         reservation = budget.reserve()
         waits.append(reservation.wait)
-        budget.observe(headers, reservation.ticket)
+        budget.observe(headers, reservation)
     assert waits == [0] * 30
     status = budget.status()
     assert (status.calls_last_hour, status.limit, status.remaining, status.resets_at) == (30, None, None, None)
