@@ -182,11 +182,11 @@ TRIPLETEX_BASE_URL = env.str("TRIPLETEX_BASE_URL", default="http://127.0.0.1:876
 TRIPLETEX_CONSUMER_TOKEN = env.str("TRIPLETEX_CONSUMER_TOKEN", default="")
 TRIPLETEX_CONNECT_TIMEOUT = env.float("TRIPLETEX_CONNECT_TIMEOUT", default=5.0)
 TRIPLETEX_READ_TIMEOUT = env.float("TRIPLETEX_READ_TIMEOUT", default=30.0)
+# The application name our consumer token belongs to; admins must type it exactly in Tripletex.
+TRIPLETEX_APPLICATION_NAME = "GrønnJobb"
 # Calls of each rate-limit window left to the company's own users and other integrations; also what
 # absorbs the calls in flight when several workers share a budget, so keep it above their number.
 TRIPLETEX_RATE_LIMIT_HEADROOM = env.int("TRIPLETEX_RATE_LIMIT_HEADROOM", default=10)
-# The application name our consumer token belongs to; admins must type it exactly in Tripletex.
-TRIPLETEX_APPLICATION_NAME = "GrønnJobb"
 
 LOGGING = {
     "version": 1,

@@ -1,5 +1,4 @@
-"""Makes the Tripletex client for a company from settings: the one place base URL, consumer token, timeouts
-and the company's shared rate budget meet."""
+"""Makes the Tripletex client for a company from settings: the one place base URL, consumer token and timeouts meet."""
 from django.conf import settings
 
 from .models import Connection

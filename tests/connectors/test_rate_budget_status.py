@@ -11,13 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.clients import client_for_connection
-from integrations.hours import tripletex_sync
 from integrations.models import Connection
 from integrations.ratebudget import (
     DatabaseBudget, budget_for_company, budget_for_connection, budget_key_for_connection,
 )
 from integrations.selectors import rate_budget_status
 from tests.factories import TenantFactory
+from tests.hours.conftest import approve, make_tx, push_all
 
 from .rate_budget_setup import HEADROOM, backend, connect, tripletex_settings  # noqa: F401
 
@@ -133,16 +133,14 @@ def test_a_budget_is_per_tripletex_company_and_its_key_never_holds_the_token():
 
 
 @pytest.mark.django_db
-def test_the_hours_push_counts_its_calls_against_the_companys_budget(backend, tripletex_settings, fake_tripletex):
-    connection = connect(fake_tripletex, TenantFactory())
-    tripletex_sync._CLIENTS.clear()
-    try:
-        tripletex_sync._client_for(connection).who_am_i(fields="companyId")
-    finally:
-        tripletex_sync._CLIENTS.clear()
-    status = budget_for_connection(connection).status()
-    assert status.calls_last_hour == 2  # the session and the call
-    assert status.limit == fake_tripletex.default_rate_limit["limit"]
+def test_the_hours_push_counts_every_call_against_the_companys_budget(backend, tripletex_settings, fake_tripletex):
+    tx = make_tx(fake_tripletex, TenantFactory())
+    approve(tx, [tx.entry(emp=e, day=d) for e in range(2) for d in range(3)])
+    push_all(tx.tenant)
+    made = sum(fake_tripletex.calls(tx.company_id).values())
+    assert made > 0
+    connection = Connection.objects.get(tenant=tx.tenant)
+    assert budget_for_connection(connection).status().calls_last_hour == made
 
 
 @pytest.mark.django_db
