@@ -13,6 +13,7 @@ import requests
 
 from . import errors
 from .paging import DEFAULT_PAGE_SIZE, Progress, iter_values
+from .ratelimit import Limiter
 from .resources import (
     ActivityMixin,
     CustomerMixin,
@@ -29,7 +30,6 @@ from .resources import (
     TimesheetMixin,
 )
 from .resources.base import Fields, fields_param
-from .ratelimit import Limiter
 from .retry import RetryPolicy
 from .session import Credentials, SessionToken, expiration_date_for
 from .transport import Response, Transport
