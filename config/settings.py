@@ -183,6 +183,12 @@ if SYNC_LOG_DAYS < 1:
 WIZARD_DRAFT_DAYS = env.int("WIZARD_DRAFT_DAYS", default=7)
 CELERY_TIMEZONE = TIME_ZONE
 
+# Where each Tripletex company's rate budget lives, shared by every worker: a Redis URL, or "database".
+RATE_BUDGET_URL = env.str(
+    "RATE_BUDGET_URL",
+    default=CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "database",
+)
+
 # Tripletex
 TRIPLETEX_BASE_URL = env.str("TRIPLETEX_BASE_URL", default="http://127.0.0.1:8765/v2")
 TRIPLETEX_CONSUMER_TOKEN = env.str("TRIPLETEX_CONSUMER_TOKEN", default="")
@@ -193,6 +199,9 @@ TRIPLETEX_READ_TIMEOUT = env.float("TRIPLETEX_READ_TIMEOUT", default=30.0)
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 # The application name our consumer token belongs to; admins must type it exactly in Tripletex.
 TRIPLETEX_APPLICATION_NAME = "GrønnJobb"
+# Calls of each rate-limit window left to the company's own users and other integrations; also what
+# absorbs the calls in flight when several workers share a budget, so keep it above their number.
+TRIPLETEX_RATE_LIMIT_HEADROOM = env.int("TRIPLETEX_RATE_LIMIT_HEADROOM", default=10)
 
 # Approved hours to Tripletex (integrations/hours).
 # Tripletex documents no maximum for POST/PUT /timesheet/entry/list. 200 keeps one call well inside the

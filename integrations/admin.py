@@ -3,8 +3,8 @@ from django.contrib import admin
 from tenants.admin import TenantScopedAdmin
 
 from .models import (
-    Connection, ConnectionEvent, ConnectorConfig, HourSlot, HourTransfer, Link, OutboundChange, RemoteChange,
-    SyncRecord, SyncRun, WebhookDelivery, WebhookSubscription,
+    Connection, ConnectionEvent, ConnectorConfig, HourSlot, HourTransfer, Link, OutboundChange, RateBudget,
+    RemoteChange, SyncRecord, SyncRun, WebhookDelivery, WebhookSubscription,
 )
 
 
@@ -81,3 +81,17 @@ class WebhookDeliveryAdmin(TenantScopedAdmin):
 class RemoteChangeAdmin(TenantScopedAdmin):
     list_display = ("kind", "label", "change", "state", "created_at")
     list_filter = ("kind", "change", "state")
+
+
+@admin.register(RateBudget)
+class RateBudgetAdmin(admin.ModelAdmin):
+    """Tripletex's counts per Tripletex company, no company's data here; read only, since the workers keep them."""
+
+    list_display = ("key", "limit", "remaining", "reset_at", "minute_calls")
+    search_fields = ("key",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

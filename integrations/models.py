@@ -420,3 +420,30 @@ class RemoteChange(TenantOwned):
                 condition=models.Q(state="pending"), name="remote_change_one_pending",
             ),
         ]
+
+
+class RateBudget(models.Model):
+    """A Tripletex company's rate budget where there is no Redis to keep it (see integrations.ratebudget).
+
+    Not a company's data here: it is Tripletex's count, keyed by the Tripletex company, so two companies
+    here connected to the same Tripletex company draw on one budget, as they do in Tripletex.
+    The fields are `integrations.tripletex.ratelimit.Window`'s, plus the calls per minute.
+    """
+
+    key = models.CharField(max_length=80, unique=True)
+    limit = models.IntegerField(null=True, blank=True)
+    remaining = models.IntegerField(null=True, blank=True)
+    reset_at = models.FloatField(null=True, blank=True)  # seconds since 1970, as the workers' clocks count
+    calls = models.BigIntegerField(default=0)
+    observed = models.BigIntegerField(default=0)
+    # Calls made in minute `minute` (minutes since 1970), and in the hour before it ({minute: calls}).
+    minute = models.BigIntegerField(default=0)
+    minute_calls = models.IntegerField(default=0)
+    earlier_minutes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("API-budsjett i Tripletex")
+        verbose_name_plural = _("API-budsjetter i Tripletex")
+
+    def __str__(self):
+        return self.key

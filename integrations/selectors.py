@@ -1,10 +1,14 @@
-"""Reads about a company's Tripletex connection: the connection itself and the settings page's status card."""
+"""Reads about a company's Tripletex connection: the connection itself, the settings page's status card, the
+"Endret i Tripletex" list and the shared API budget."""
+import dataclasses
+
 from django.db.models import Count
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Tenant
 
 from .models import Connection, Link, RemoteChange
+from .ratebudget import budget_for_connection
 
 # Changes listed on the Tripletex card; the count says how many more wait.
 REMOTE_CHANGES_SHOWN = 50
@@ -59,3 +63,13 @@ def remote_changes_pending(*, tenant: Tenant) -> dict:
     shown = list(pending[:REMOTE_CHANGES_SHOWN])
     count = len(shown) if len(shown) < REMOTE_CHANGES_SHOWN else pending.count()
     return {"count": count, "changes": [{"change": c, "outcome": outcome(c)} for c in shown]}
+
+
+def rate_budget_status(*, tenant: Tenant) -> dict | None:
+    """The company's share of Tripletex's rate limit: calls in the last hour (by every worker and every
+    company here on the same Tripletex company), the limit, what is left of it and when it resets.
+    None without an active connection."""
+    connection = connection_for(tenant=tenant)
+    if connection is None or not connection.is_active:
+        return None
+    return dataclasses.asdict(budget_for_connection(connection).status())

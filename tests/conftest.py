@@ -2,6 +2,8 @@
 
 alice is admin of A, bob is admin of B, carol is an employee of A.
 """
+import os
+import tempfile
 from dataclasses import dataclass
 
 import pytest
@@ -18,6 +20,18 @@ from .factories import (
 pytest_plugins = ["tests.fixtures.fake_tripletex"]
 
 PASSWORD = "pw-12345678"
+
+
+def pytest_configure(config):
+    """SQLite's default test database lives in memory, where two threads writing at once fail with "database
+    table is locked" instead of waiting; tests of work done in parallel need it in a file, as it is in the
+    embedded run."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3" and not db.get("TEST", {}).get("NAME"):
+        folder = tempfile.mkdtemp(prefix="grjobb-test-db-")
+        db.setdefault("TEST", {})["NAME"] = os.path.join(folder, "test.sqlite3")
 
 
 @pytest.fixture(autouse=True)

@@ -224,7 +224,8 @@ def fetch_run(*, fetch_id: int, attempt: int) -> None:
             last_write[0] = now
 
     try:
-        with tripletex_client(employee_token=draft_token(draft)) as client:
+        company = draft.tripletex_company_id  # its calls count against the company's budget, like every worker's
+        with tripletex_client(employee_token=draft_token(draft), tripletex_company_id=company) as client:
             objects = activation.fetch(client, kind, progress)
     except TripletexError as exc:
         message = _("Tripletex svarer ikke akkurat nå.") if not exc.permanent else exc.message

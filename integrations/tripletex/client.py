@@ -13,6 +13,7 @@ import requests
 
 from . import errors
 from .paging import DEFAULT_PAGE_SIZE, Progress, iter_values
+from .ratelimit import Limiter
 from .resources import (
     ActivityMixin,
     CustomerMixin,
@@ -77,6 +78,7 @@ class TripletexClient(
         session_renew_margin: dt.timedelta = dt.timedelta(minutes=30),
         retry: RetryPolicy | None = None,
         rate_limit_headroom: int = 10,
+        rate_limiter: Limiter | None = None,
         max_rate_limit_wait: float = 30.0,
         page_size: int = DEFAULT_PAGE_SIZE,
         sleep: Callable[[float], None] = time.sleep,
@@ -99,6 +101,7 @@ class TripletexClient(
             timeout=(connect_timeout, read_timeout),
             retry=retry,
             rate_limit_headroom=rate_limit_headroom,
+            rate_limiter=rate_limiter,
             max_rate_limit_wait=max_rate_limit_wait,
             sleep=sleep,
             clock=clock,

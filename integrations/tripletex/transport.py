@@ -20,7 +20,7 @@ import requests
 import urllib3.exceptions
 
 from . import errors
-from .ratelimit import RateLimiter, reset_after
+from .ratelimit import Limiter, RateLimiter, Reservation, reset_after
 from .retry import RetryPolicy
 
 logger = logging.getLogger("integrations.tripletex")
@@ -98,6 +98,7 @@ class Transport:
         timeout: tuple[float, float] = (5.0, 30.0),
         retry: RetryPolicy | None = None,
         rate_limit_headroom: int = 10,
+        rate_limiter: Limiter | None = None,
         max_rate_limit_wait: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -109,7 +110,7 @@ class Transport:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.max_rate_limit_wait = max_rate_limit_wait
-        self.limiter = RateLimiter(headroom=rate_limit_headroom, clock=clock)
+        self.limiter = rate_limiter or RateLimiter(headroom=rate_limit_headroom, clock=clock)
         self._sleep = sleep
         self._clock = clock
         self._rand = rand
@@ -151,8 +152,8 @@ class Transport:
         waited = 0.0
         maybe_applied = False
         while True:
-            waited += self._pace(method, path, waited)
-            self.limiter.spent()
+            slept, reservation = self._pace(method, path, waited)
+            waited += slept
             started = self._clock()
             failure: errors.TripletexError | None = None
             sent = True
@@ -212,7 +213,7 @@ class Transport:
                 raise failure
 
             assert raw is not None
-            self.limiter.observe(raw.headers)
+            self.limiter.observe(raw.headers, reservation)
             decoded, readable = _decode(raw)
             request_id = raw.headers.get(REQUEST_ID_HEADER) or (
                 decoded.get("requestId") if isinstance(decoded, dict) else None
@@ -286,23 +287,30 @@ class Transport:
                 error.maybe_applied = maybe_applied
             raise error
 
-    def _pace(self, method: str, path: str, waited: float) -> float:
-        delay = self.limiter.delay()
-        if delay <= 0:
-            return 0.0
-        if waited + delay > self.max_rate_limit_wait:
-            raise errors.RateLimited(
-                429,
-                None,
-                "rate limit nearly used up; try again after the reset",
-                permanent=False,
-                reset_after=delay,
-                method=method,
-                path=path,
-            )
-        self._sleep(delay)
-        self.limiter.window_passed()
-        return delay
+    def _pace(self, method: str, path: str, waited: float) -> tuple[float, Reservation]:
+        """Take one call from the budget, sleeping while it is spent down to the headroom: (time slept, the call).
+
+        Asks again after each sleep: with a budget shared by several workers, another may have taken the
+        fresh window's calls first.
+        """
+        slept = 0.0
+        while True:
+            reservation = self.limiter.reserve()
+            if reservation.wait <= 0:
+                return slept, reservation
+            if waited + slept + reservation.wait > self.max_rate_limit_wait:
+                raise errors.RateLimited(
+                    429,
+                    None,
+                    "rate limit nearly used up; try again after the reset",
+                    permanent=False,
+                    reset_after=reservation.wait,
+                    method=method,
+                    path=path,
+                )
+            self._sleep(reservation.wait)
+            slept += reservation.wait
+            self.limiter.window_passed()
 
     def _error(
         self,

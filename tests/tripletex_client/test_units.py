@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
@@ -106,14 +107,39 @@ def test_only_puts_carrying_versions_count_as_repeatable():
 def test_rate_limiter_waits_for_reset_once_only_headroom_is_left():
     now = [100.0]
     limiter = RateLimiter(headroom=5, clock=lambda: now[0])
-    limiter.observe({"X-Rate-Limit-Remaining": "6", "X-Rate-Limit-Reset": "8"})
-    assert limiter.delay() == 0
-    limiter.spent()
-    assert limiter.delay() == pytest.approx(8.0)
+    limiter.observe({"X-Rate-Limit-Remaining": "7", "X-Rate-Limit-Reset": "8"}, limiter.reserve())
+    assert limiter.reserve().wait == 0
+    assert limiter.reserve().wait == 0
+    assert limiter.reserve().wait == pytest.approx(8.0)
     now[0] += 3
-    assert limiter.delay() == pytest.approx(5.0)
+    assert limiter.reserve().wait == pytest.approx(5.0)
     now[0] += 6
-    assert limiter.delay() == 0
+    assert limiter.reserve().wait == 0
+
+
+def test_rate_limiter_shared_by_threads_grants_calls_down_to_the_headroom_and_no_more():
+    limiter = RateLimiter(headroom=5, clock=lambda: 100.0)
+    limiter.observe({"X-Rate-Limit-Remaining": "15", "X-Rate-Limit-Reset": "8"}, limiter.reserve())
+    with ThreadPoolExecutor(8) as pool:
+        waits = [r.wait for r in pool.map(lambda _: limiter.reserve(), range(40))]
+    assert waits.count(0) == 10
+
+
+def test_rate_limiter_lowers_a_count_by_the_calls_made_after_it_and_ignores_older_answers():
+    limiter = RateLimiter(headroom=5, clock=lambda: 100.0)
+    first, second, _third = limiter.reserve(), limiter.reserve(), limiter.reserve()
+    # The second call's answer comes first; the third call is still on its way.
+    limiter.observe({"X-Rate-Limit-Remaining": "8", "X-Rate-Limit-Reset": "8"}, second)
+    limiter.observe({"X-Rate-Limit-Remaining": "9", "X-Rate-Limit-Reset": "8"}, first)
+    assert [limiter.reserve().wait for _ in range(3)] == [0, 0, pytest.approx(8.0)]
+
+
+def test_rate_limiter_keeps_its_own_count_when_an_answer_leaves_more():
+    limiter = RateLimiter(headroom=5, clock=lambda: 100.0)
+    limiter.observe({"X-Rate-Limit-Remaining": "8", "X-Rate-Limit-Reset": "8"}, limiter.reserve())
+    # Tripletex has not counted a call that timed out before it was sent; our count has.
+    limiter.observe({"X-Rate-Limit-Remaining": "9", "X-Rate-Limit-Reset": "8"}, limiter.reserve())
+    assert [limiter.reserve().wait for _ in range(3)] == [0, 0, pytest.approx(8.0)]
 
 
 def test_error_envelope_fields_are_kept():
