@@ -151,7 +151,8 @@ def test_rate_budget_status_is_none_without_an_active_connection(world):
 
 
 @pytest.mark.django_db
-def test_the_hours_page_shows_api_calls_in_the_last_hour_what_is_left_and_the_reset(world, backend):
+@pytest.mark.parametrize("page_name", ["integrations:hours", "integrations:connectors"])
+def test_the_pages_show_api_calls_in_the_last_hour_what_is_left_and_the_reset(world, backend, page_name):
     Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, employee_token="t",
                               tripletex_company_id=79)
     budget = budget_for_company(79)
@@ -160,7 +161,7 @@ def test_the_hours_page_shows_api_calls_in_the_last_hour_what_is_left_and_the_re
     status = rate_budget_status(tenant=world.a)
     assert status["calls_last_hour"] == 2 and status["remaining"] == 59
 
-    page = world.client_for(world.alice, world.a).get(reverse("integrations:hours")).content.decode()
+    page = world.client_for(world.alice, world.a).get(reverse(page_name)).content.decode()
     resets = timezone.localtime(status["resets_at"])
     assert "API-kall siste time" in page
     assert "59 av 100 gjenstår" in page
