@@ -16,7 +16,7 @@ Per scale (1× = 5,000 projects, 5,000 customers and 2,000 employees in the fake
 
 One JSON line per phase with ``phase``, ``seconds``, ``api_calls`` (the fake's count for the company),
 ``sql_queries`` and ``changes_applied`` (log records that created, updated, deleted or linked something),
-then a ``targets`` line. Targets: first sync < 60 s; incremental ≤ 50 calls for the 20 changes and not
+then a ``targets`` line. Targets: first sync < 60 s at 1×; incremental ≤ 50 calls for the 20 changes and not
 growing with the data (compare the lines of ``--scale 1 4``); a webhook change visible on the other side < 5 s.
 
 The fake's data is dated a day back, as a company's data is when its connector has been on for a while:
@@ -104,14 +104,14 @@ class Scale:
         # Made "yesterday": see the module's docstring.
         fake("POST", "clock", json={"offset_seconds": -86400})
         t = time.perf_counter()
-        company = fake("POST", "companies", json={"name": f"Bench toveis {self.label} AS", "applications": ["GrønnJobb"],
-                                                  **sizes})
+        company = fake("POST", "companies", json={"name": f"Bench toveis {self.label} AS",
+                                                  "applications": ["GrønnJobb"], **sizes})
         emit(scale=scale, phase="fake_company", sizes=sizes, seconds=round(time.perf_counter() - t, 3))
         fake("DELETE", "clock")
         self.cid = company["id"]
         with scopes_disabled():
-            self.tenant = Tenant.objects.create(name=f"Bench toveis {self.label} AS", org_number=_org_number(100 + scale),
-                                                slug=f"bench-toveis-{self.label}")
+            self.tenant = Tenant.objects.create(name=f"Bench toveis {self.label} AS",
+                                                org_number=_org_number(100 + scale), slug=f"bench-toveis-{self.label}")
             self.admin = User.objects.create_user(f"admin-{self.label}@bench.no", "pw-12345678", first_name="Admin")
             Membership.objects.create(user=self.admin, tenant=self.tenant, role=Membership.Role.ADMIN)
             Connection.objects.create(tenant=self.tenant, state=Connection.State.ACTIVE,
@@ -454,16 +454,27 @@ def report_targets(scales: list[Scale]) -> None:
     incremental = {n: ln["incremental"]["api_calls"] for n, ln in lines.items()}
     webhook = {n: max(ln["webhook"][f"{k}_seconds"]["max"] for k in ("tripletex_to_here", "here_to_tripletex"))
                for n, ln in lines.items()}
+    same = len(set(incremental.values())) == 1 if len(incremental) > 1 else None
+    within = all(v <= TARGETS["incremental_api_calls"] for v in incremental.values())
     emit(phase="targets",
-         first_sync={"seconds": first, "target": f"< {TARGETS['first_sync_seconds']} s",
-                     "ok": all(v < TARGETS["first_sync_seconds"] for v in first.values())},
-         incremental={"api_calls": incremental, "target": f"<= {TARGETS['incremental_api_calls']} calls for 20 changes, "
-                                                          "the same at every scale",
-                      "ok": all(v <= TARGETS["incremental_api_calls"] for v in incremental.values()),
-                      "same_at_every_scale": len(set(incremental.values())) == 1 if len(incremental) > 1 else None,
+         # The issue's size is 1×; larger scales show how the time grows.
+         first_sync={"seconds": first, "target": f"< {TARGETS['first_sync_seconds']} s at 1×",
+                     "ok": first[1] < TARGETS["first_sync_seconds"] if 1 in first else None},
+         incremental={"api_calls": incremental,
+                      "target": f"<= {TARGETS['incremental_api_calls']} calls for 20 changes, the same at every scale",
+                      "ok": within and same is not False,
+                      "same_at_every_scale": same, "grows_with_the_data": _growing(lines),
                       "verified": all(ln["incremental"]["verified"] for ln in lines.values())},
          webhook={"worst_seconds": webhook, "target": f"< {TARGETS['webhook_seconds']} s",
                   "ok": all(v < TARGETS["webhook_seconds"] for v in webhook.values())})
+
+
+def _growing(lines: dict) -> dict:
+    """The incremental phase's calls per endpoint that differ between the scales: where the growth is."""
+    by_scale = {n: ln["incremental"]["api_calls_by_endpoint"] for n, ln in lines.items()}
+    endpoints = sorted({e for calls in by_scale.values() for e in calls})
+    return {e: {n: calls.get(e, 0) for n, calls in by_scale.items()} for e in endpoints
+            if len({calls.get(e, 0) for calls in by_scale.values()}) > 1}
 
 
 if __name__ == "__main__":
