@@ -325,11 +325,11 @@ def main(argv=None) -> int:
     return 0
 
 
-def _scratch_postgres(server_url: str) -> dict:
+def _scratch_postgres(server_url: str, prefix: str = "bench_wizard") -> dict:
     import psycopg
     from urllib.parse import urlsplit, urlunsplit
 
-    name = f"bench_wizard_{os.getpid()}"
+    name = f"{prefix}_{os.getpid()}"
     with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     parts = urlsplit(server_url)

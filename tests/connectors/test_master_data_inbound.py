@@ -178,6 +178,21 @@ def test_employee_whose_number_is_removed_in_tripletex_gets_ours_written_back(sy
     assert str(rules.EMPLOYEE_NUMBER_GENERATED) in synced.record(run, remote["id"]).rule
 
 
+def test_employee_without_number_in_tripletex_keeps_ours_and_the_log_does_not_say_tripletex_won(synced):
+    # Linked by the wizard, before the two-way sync: the two sides never agreed on any value.
+    remote = synced.objects("employee")[1]
+    ours = synced.row("employee", remote["id"])
+    Link.objects.filter(pk=synced.link("employee", remote["id"]).pk).update(synced_values={}, tripletex_version=None)
+    synced.change("employee", remote["id"], employeeNumber="")
+
+    run = synced.webhook("employee", remote["id"])
+
+    assert synced.get("employee", remote["id"])["employeeNumber"] == ours.employee_number != ""
+    record = synced.record(run, remote["id"])
+    assert record.rule == str(rules.EMPLOYEE_NUMBER_GENERATED)
+    assert ours.employee_number not in record.message
+
+
 def test_employee_number_that_could_not_be_written_back_is_tried_again(synced):
     new = synced.create("employee", firstName="Ola", lastName="Uheldig", email="ola@example.no")
     # The read goes through, the write of the number fails.

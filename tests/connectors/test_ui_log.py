@@ -132,6 +132,15 @@ def test_a_failed_record_shows_tripletexs_message_and_request_id(world):
     assert "Prosjektnummeret er i bruk." in row and "req-4711" in row
 
 
+def test_only_a_message_with_tripletexs_request_id_is_called_a_message_from_tripletex(world):
+    run = run_of(world.a)
+    record(run, action="failed", direction="out", message="Prosjektnummeret er i bruk.", request_id="req-4711")
+    record(run, action="updated", direction="out", message="Sendt til Tripletex: navn.")
+    tripletexs, ours = rows(admin(world).get(LOG).content.decode())[::-1]
+    assert "Melding fra Tripletex" in tripletexs
+    assert "Sendt til Tripletex: navn." in ours and "Melding fra Tripletex" not in ours
+
+
 def test_prov_igjen_is_offered_only_on_failed_records_of_a_connector(world, sample):
     run = run_of(world.a)
     record(run, label="feilet ut", action="failed", direction="out", local_id=5)

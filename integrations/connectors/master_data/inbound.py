@@ -399,6 +399,9 @@ class _Page:
                 self._record(obj, remote, SyncRecord.Action.FAILED, local_id=row.pk, message=conflict)
                 return
             theirs.discard("employee_number")
+            if write_back:
+                # Tripletex has no number, so ours stays and goes there: the number rule applies, not "Tripletex wins".
+                both = [f for f in both if f != "employee_number"]
         changed = local.values_apply(row, kind, values, fields=theirs)
         if number is not None and row.employee_number != number:
             row.employee_number = number
