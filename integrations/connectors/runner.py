@@ -243,4 +243,7 @@ def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tri
         if not exc.permanent:
             raise  # the delivery stays unprocessed, so it is tried again
         return run
+    if not run.records.exists():
+        run.delete()  # nothing changed (our own write coming back): no empty run in the log
+        return None
     return sync_run_finish(run)

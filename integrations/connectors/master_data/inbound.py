@@ -65,7 +65,8 @@ def handle_remote_change(ctx: SyncContext, kind: str, tripletex_id: int, event: 
     except NotFound:
         _apply_gone(ctx, kind, [int(tripletex_id)], quiet=False)
         return
-    _Page(ctx, kind, [obj], quiet=False).apply()
+    # Quiet: most deliveries are the echo of our own write; an unchanged object is not worth a log line.
+    _Page(ctx, kind, [obj], quiet=True).apply()
 
 
 def reconcile(ctx: SyncContext) -> None:
@@ -259,7 +260,7 @@ def _apply_gone(ctx: SyncContext, kind: str, tripletex_ids: list[int], *, quiet:
 class _Page:
     """Applies one page of Tripletex objects of one kind under seed 000's rules.
 
-    `quiet` (the reconcile) logs nothing for an object that did not change; a webhook logs every object.
+    `quiet` logs nothing for an object that did not change (the echo of our own write, a reconcile's re-read).
     """
 
     def __init__(self, ctx: SyncContext, kind: str, objects: list[dict], *, quiet: bool,
