@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "integrations.context_processors.connection_health",
             ],
         },
     },
@@ -215,6 +216,14 @@ HOURS_CLAIM_TIMEOUT = env.int("HOURS_CLAIM_TIMEOUT", default=300)
 HOURS_RATE_LIMIT_WAIT = env.float("HOURS_RATE_LIMIT_WAIT", default=2.0)
 # Celery queue for the hours tasks (empty: the default queue).
 HOURS_QUEUE = env.str("HOURS_QUEUE", default="")
+# Seconds between looks at a period Tripletex has locked (one month-status read per month with locked hours):
+# once someone opens it there, its hours go without the admin pressing anything.
+HOURS_LOCKED_RECHECK = env.int("HOURS_LOCKED_RECHECK", default=3 * 3600)
+
+# E-mail (an admin is told once when Tripletex stops taking the company's key). The embedded run prints mails
+# to the console; production sets e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.no:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GrønnJobb <ikke-svar@gronnjobb.no>")
 
 LOGGING = {
     "version": 1,

@@ -31,6 +31,7 @@ def _overview(request, form):
     return render(request, "integrations/hours.html", {
         "form": form,
         "connected": bool(connection and connection.is_active),
+        "needs_token": bool(connection and connection.needs_token),
         "hours_status": hours_status(tenant=request.tenant),
         "runs": hours_runs(tenant=request.tenant),
         "problems": hours_problems(tenant=request.tenant),
@@ -56,6 +57,10 @@ def hours_export(request):
     if not form.is_valid():
         return _overview(request, form)
     connection = connection_for(tenant=request.tenant)
+    if connection and connection.needs_token:
+        form.add_error(None, _("Tripletex godtar ikke API-nøkkelen. Legg inn en ny nøkkel først, så kan timene "
+                               "eksporteres."))
+        return _overview(request, form)
     if not (connection and connection.is_active):
         form.add_error(None, _("Tripletex er ikke koblet til. Koble til først, så kan timene eksporteres."))
         return _overview(request, form)
