@@ -164,6 +164,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+    # Hours Tripletex refused as locked go once someone opens the period there (looked at every HOURS_LOCKED_RECHECK).
+    "hours-locked-recheck": {"task": "integrations.tasks.recheck_locked_hours_all", "schedule": 900.0},
     # Local changes of master data left behind, or due for a retry, go within a minute.
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.

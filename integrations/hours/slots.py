@@ -69,8 +69,10 @@ class Batch:
     results: dict = field(default_factory=dict)  # slot id (a wage count: ("wage", slot id)) → SlotResult
     # 403s met on the way that did not stop the batch, for the push to record the rights they name.
     forbidden: list = field(default_factory=list)
-    # (Tripletex employee id, "YYYY-MM") → who approved that month in Tripletex, as its month status says.
+    # (Tripletex employee id, "YYYY-MM") → who approved that month in Tripletex, as its month status says; and
+    # the months whose status Tripletex gave (a month it did not answer for is not known to be open).
     approvers: dict = field(default_factory=dict)
+    months_read: set = field(default_factory=set)
     ours: dict = field(default_factory=dict)  # slot id → (our hours, our comments joined)
     theirs: dict = field(default_factory=dict)  # slot id → the row with their share
 
@@ -248,6 +250,7 @@ def locked_days(batch: Batch, days: set[tuple[int, dt.date]]) -> set[tuple[int, 
         except TripletexError as exc:  # cannot tell: the refusal stands as Tripletex gave it
             logger.warning("month status for tenant %s: %s", batch.tenant.id, exc)
             continue
+        batch.months_read.add(f"{year:04d}-{month:02d}")
         for status in statuses:
             employee = (status.get("employee") or {}).get("id")
             until = str(status.get("approvedUntilDate") or "")[:10]
