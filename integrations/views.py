@@ -63,8 +63,8 @@ def hours_mark_handled(request):
         messages.warning(request, _("Velg timene du har ordnet for hånd i Tripletex."))
     else:
         messages.success(request, ngettext(
-            "%(n)d føring er markert som ordnet for hånd i Tripletex. Den sendes ikke herfra.",
-            "%(n)d føringer er markert som ordnet for hånd i Tripletex. De sendes ikke herfra.",
+            "%(n)d føring er markert som ordnet for hånd i Tripletex.",
+            "%(n)d føringer er markert som ordnet for hånd i Tripletex.",
             run.summary["handled"]) % {"n": run.summary["handled"]})
     return redirect(reverse("integrations:hours") + "#laste-perioder")
 

@@ -114,7 +114,7 @@ class _Known:
                            _("Velg ansatte i veiviseren"), _wizard("ansatte"))
         if link.state != Link.State.LINKED or link.missing_since:
             return Problem("employee_gone", _("Ansatten finnes ikke lenger i Tripletex."),
-                           _("Se «Endret i Tripletex»"), _remote_changes())
+                           _("Se endringene fra Tripletex"), _remote_changes())
         if link.unusable == Link.Unusable.LEFT:
             return Problem("employee_left", _("Ansatten har sluttet i Tripletex; timer etter sluttdatoen avvises."),
                            _("Se ansatte i veiviseren"), _wizard("ansatte"), blocks=False)
@@ -129,10 +129,10 @@ class _Known:
         if pending is not None:
             text = (_("Prosjektet er slettet i Tripletex.") if pending == RemoteChange.Change.DELETED
                     else _("Prosjektet er avsluttet i Tripletex."))
-            return Problem("project_closed", text, _("Se «Endret i Tripletex»"), _remote_changes())
+            return Problem("project_closed", text, _("Se endringene fra Tripletex"), _remote_changes())
         if link.state != Link.State.LINKED or link.missing_since:
             return Problem("project_gone", _("Prosjektet finnes ikke lenger i Tripletex."),
-                           _("Se «Endret i Tripletex»"), _remote_changes())
+                           _("Se endringene fra Tripletex"), _remote_changes())
         if link.unusable == Link.Unusable.CLOSED:
             return Problem("project_closed", _("Prosjektet er avsluttet i Tripletex."),
                            _("Åpne det i Tripletex, og oppdater i veiviseren"), _wizard("prosjekter"))
