@@ -100,14 +100,17 @@ def connection_token_replace(
         connection = connection_get_for_update(tenant=tenant)
         if not connection.is_connected or connection.tripletex_company_id != company_id:
             raise ValueError("A new key replaces a refused one only for the Tripletex company already connected")
+        replaced = connection.employee_token != employee_token
         connection.employee_token = employee_token
         connection.tripletex_employee_name = employee_name
         connection.state = Connection.State.ACTIVE
         connection.rights = key_rights
         _token_works(connection)
         connection.save()
+        # The stored key working again (its user made active again in Tripletex) is no new key.
+        action = ConnectionEvent.Action.TOKEN_REPLACED if replaced else ConnectionEvent.Action.REFRESHED
         ConnectionEvent.objects.create(
-            tenant=tenant, action=ConnectionEvent.Action.TOKEN_REPLACED, by=by, tripletex_company_id=company_id,
+            tenant=tenant, action=action, by=by, tripletex_company_id=company_id,
             tripletex_company_name=connection.tripletex_company_name,
         )
         _resume_on_commit(tenant)

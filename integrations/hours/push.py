@@ -267,7 +267,8 @@ def _mark(batch: Batch, row: HourTransfer, *, now: dt.datetime) -> str | None:
     # The hours are in Tripletex and only their count per wage type is not: the row is sent, and says why not all.
     sent_without_count = entry.ok and row.action == Action.UPSERT
     if result.state and sent_without_count:
-        row.state, row.reason, row.sent_at, row.attempts, row.next_attempt_at = State.SENT, result.reason, now, 0, recheck
+        row.state, row.reason, row.sent_at, row.attempts = State.SENT, result.reason, now, 0
+        row.next_attempt_at = recheck
         return entry.action
     if result.state:
         row.state, row.reason, row.next_attempt_at = result.state, result.reason, recheck

@@ -199,3 +199,18 @@ def test_the_admin_can_remove_an_integration_that_waits_for_a_key(world, tx):
     alice.post(reverse("wizard:remove"))
     connection = connection_of(tx)
     assert connection.state == Connection.State.REMOVED and connection.employee_token == ""
+
+
+def test_the_stored_key_working_again_resumes_by_the_same_short_path(world, tx, django_capture_on_commit_callbacks):
+    """A key refused because its user was deactivated works again once the user is active again."""
+    approve(tx, [tx.entry()])
+    Connection.objects.filter(tenant=tx.tenant).update(state=Connection.State.NEEDS_TOKEN)
+    alice = world.client_for(world.alice, world.a)
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(TOKEN_URL, {"keep_stored": "1"})
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.post(reverse("wizard:resume"))
+    connection = connection_of(tx)
+    assert connection.is_active and connection.employee_token == tx.token
+    assert not ConnectionEvent.objects.filter(tenant=tx.tenant, action=ConnectionEvent.Action.TOKEN_REPLACED).exists()
+    assert HourTransfer.objects.get(tenant=tx.tenant).state == State.SENT

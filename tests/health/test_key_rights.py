@@ -105,7 +105,7 @@ def test_hours_a_user_may_not_write_are_held_for_the_right_without_spending_atte
     assert {(r.state, r.reason, r.attempts) for r in rows} == {(State.HELD, HOLD_NO_RIGHT, 0)}
     assert all(r.message and r.request_id for r in rows)
     connection = Connection.objects.get(tenant=tx.tenant)
-    assert connection.rights["timesheet"]["state"] == "missing" and connection.rights["timesheet"]["learnt"] == "refusal"
+    assert (connection.rights["timesheet"]["state"], connection.rights["timesheet"]["learnt"]) == ("missing", "refusal")
     assert tx.remote_entries() == []
     # Once the right is given in Tripletex, «Prøv igjen» sends them, and the right shows as there again.
     fake.deny_rights(tx.token)

@@ -145,3 +145,12 @@ def test_only_locked_hours_can_be_marked_as_handled(tx):
     with scope(tenant=tx.tenant):
         assert hour_corrections_mark_handled(tenant=tx.tenant, ids=[row.id], by=None) is None
     assert HourTransfer.objects.get(id=row.id).state == State.SENT
+
+
+def test_another_companys_admin_cannot_mark_its_locked_hours_as_handled(world, tx, locked):
+    approve(tx, [tx.entry(day=2)])
+    push_all(tx.tenant)
+    row = HourTransfer.objects.get(tenant=tx.tenant)
+    world.client_for(world.bob, world.b).post(reverse("integrations:hours_mark_handled"), {"rows": [row.id]})
+    assert HourTransfer.objects.get(id=row.id).state == State.LOCKED
+    assert not SyncRun.objects.filter(tenant=world.b).exists()
