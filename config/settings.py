@@ -96,6 +96,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.tenant",
+                "integrations.context_processors.connection_health",
             ],
         },
     },
@@ -163,6 +164,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
     "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+    # Hours Tripletex refused as locked go once someone opens the period there (looked at every HOURS_LOCKED_RECHECK).
+    "hours-locked-recheck": {"task": "integrations.tasks.recheck_locked_hours_all", "schedule": 900.0},
     # Local changes of master data left behind, or due for a retry, go within a minute.
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.
@@ -224,6 +227,14 @@ HOURS_CLAIM_TIMEOUT = env.int("HOURS_CLAIM_TIMEOUT", default=300)
 HOURS_RATE_LIMIT_WAIT = env.float("HOURS_RATE_LIMIT_WAIT", default=2.0)
 # Celery queue for the hours tasks (empty: the default queue).
 HOURS_QUEUE = env.str("HOURS_QUEUE", default="")
+# Seconds between looks at a period Tripletex has locked (one month-status read per month with locked hours):
+# once someone opens it there, its hours go without the admin pressing anything.
+HOURS_LOCKED_RECHECK = env.int("HOURS_LOCKED_RECHECK", default=3 * 3600)
+
+# E-mail (an admin is told once when Tripletex stops taking the company's key). The embedded run prints mails
+# to the console; production sets e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.no:587.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GrønnJobb <ikke-svar@gronnjobb.no>")
 
 LOGGING = {
     "version": 1,

@@ -214,7 +214,13 @@ def month_by_number(req: Request) -> Response:
         st = {"id": emp_id * 1000000 + year * 100 + mon, "version": 0, "employee": {"id": emp_id},
               "timesheetEntries": entries, "completed": approved, "approved": approved, "monthYear": month}
         if locked_days:
-            st["approvedUntilDate"] = max(locked_days).isoformat()
+            last = max(locked_days)
+            st["approvedUntilDate"] = last.isoformat()
+            period = next(p for p in req.company.locks if p.covers(last, emp_id))
+            if period.approved_by:
+                st["approvedBy"] = {"id": period.approved_by}
+            if period.approved_date:
+                st["approvedDate"] = period.approved_date.isoformat()
         statuses.append(st)
     from .render import parse_fields
     r = req.renderer()

@@ -170,6 +170,11 @@ class FakeTripletex:
                 raise errors.forbidden(f"No access to company {user}.")
             req.session = session
             req.company = self.store.companies[session.company_id]
+            token = self.store.employee_tokens.get(session.employee_token)
+            if token is not None and token.lacks_right(req.method, req.path):
+                # As Tripletex answers an employee without the right for a function (or a module switched off).
+                raise errors.forbidden("Du har ikke tilgang til denne funksjonen.",
+                                       f"EMPLOYEE_LACKS_RIGHT: {req.method} {req.path}")
 
     @staticmethod
     def _parse_body(headers, raw: bytes):

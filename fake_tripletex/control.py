@@ -7,6 +7,9 @@ Endpoints (JSON in, JSON out):
   GET    /_fake/companies
   POST   /_fake/companies/{cid}/tokens         {application, employee_id?}  -> employee token
   POST   /_fake/tokens/revoke                  {token}
+  POST   /_fake/tokens/rights                  {token, deny: [{path, methods?}]}   the token's employee lacks the
+                                               right: those calls get 403 code 9000 (paths and methods checked
+                                               against the spec; [] gives every right back)
   GET    /_fake/tokens
   POST   /_fake/consumers                      {application}  -> consumer token for a new application
   GET    /_fake/companies/{cid}/objects/{kind}
@@ -15,7 +18,9 @@ Endpoints (JSON in, JSON out):
   DELETE /_fake/companies/{cid}/objects/{kind}/{id}
   POST   /_fake/companies/{cid}/subscriptions/{id}/disable   {status?}   as Tripletex does after too many
                                                failed deliveries (default DISABLED_TOO_MANY_ERRORS)
-  POST   /_fake/companies/{cid}/locks          {date_from, date_to, employee_id?}   (dates inclusive)
+  POST   /_fake/companies/{cid}/locks          {date_from, date_to, employee_id?, approved_by?}   (dates
+                                               inclusive; approved_by: the employee who approved, default the
+                                               company's administrator)
   DELETE /_fake/companies/{cid}/locks
   GET    /_fake/calls[?company_id=]            DELETE /_fake/calls
   GET|POST|DELETE /_fake/faults                see faults.FIELDS
@@ -37,7 +42,7 @@ from .app import parse_query
 from .kinds import KINDS
 from .resources import prepare_create, prepare_update
 from .routing import Request
-from .store import LockedPeriod
+from .store import Denial, LockedPeriod
 
 SIZE_KEYS = set(datagen.DEFAULT_SIZES)
 
@@ -113,6 +118,8 @@ def _dispatch(app, method, parts, params, body):
         if len(parts) == 2 and parts[1] == "revoke" and method == "POST":
             ok = store.revoke_employee_token(body["token"])
             return (200, {"revoked": True}) if ok else (404, {"error": "unknown token"})
+        if len(parts) == 2 and parts[1] == "rights" and method == "POST":
+            return _deny_rights(app, body["token"], body.get("deny") or [])
         with store.lock:
             return 200, {
                 "consumer_tokens": [{"application": a, "token": t} for t, a in store.consumer_tokens.items()],
@@ -171,13 +178,42 @@ def _dispatch(app, method, parts, params, body):
 def _locks(app, company, method, body):
     with app.store.lock:
         if method == "POST":
+            approved_by = int(body.get("approved_by") or company.admin_employee or 0) or None
+            if approved_by is not None and company.get("employee", approved_by) is None:
+                raise ValueError(f"no employee {approved_by} in company {company.id}")
             company.locks.append(LockedPeriod(date.fromisoformat(body["date_from"]),
-                                              date.fromisoformat(body["date_to"]), body.get("employee_id")))
+                                              date.fromisoformat(body["date_to"]), body.get("employee_id"),
+                                              approved_by, app.clock.oslo_today()))
         elif method == "DELETE":
             company.locks.clear()
         api_timesheet.refresh_locked(company)
         return 200, {"locks": [{"date_from": p.date_from.isoformat(), "date_to": p.date_to.isoformat(),
-                                "employee_id": p.employee_id} for p in company.locks]}
+                                "employee_id": p.employee_id, "approved_by": p.approved_by}
+                               for p in company.locks]}
+
+
+def _deny_rights(app, token: str, rules: list) -> tuple[int, dict]:
+    """Take rights from a token's employee. Each rule must name calls Tripletex's spec has, so a test cannot
+    take away a right for a path Tripletex does not serve (and never the session calls themselves)."""
+    denials = []
+    for rule in rules:
+        prefix = "/" + str(rule["path"]).strip("/")
+        if prefix.startswith("/token"):
+            raise ValueError("session calls need no right and cannot be denied")
+        paths = [p for p in app.spec.paths if p == prefix or p.startswith(prefix + "/")]
+        if not paths:
+            raise ValueError(f"no path in Tripletex's spec starts with {prefix}")
+        served = {m.upper() for p in paths for m in app.spec.paths[p] if m in ("get", "post", "put", "delete")}
+        methods = {str(m).upper() for m in rule.get("methods") or served}
+        if methods - served:
+            raise ValueError(f"{sorted(methods - served)} not in the spec for {prefix} (it has {sorted(served)})")
+        denials.append(Denial(prefix, frozenset(methods)))
+    with app.store.lock:
+        tok = app.store.employee_tokens.get(token)
+        if tok is None:
+            return 404, {"error": "unknown token"}
+        tok.denied = denials
+        return 200, {"deny": [{"path": d.path, "methods": sorted(d.methods)} for d in denials]}
 
 
 def _disable_subscription(app, company, sub_id: int, status: str):

@@ -20,6 +20,17 @@ from .kinds import BY_SCHEMA, KINDS
 from .spec import REF, REFLIST, Spec
 
 
+@dataclass(frozen=True)
+class Denial:
+    """A right the token's employee lacks: calls under `path` (a prefix) with one of `methods` get 403."""
+
+    path: str
+    methods: frozenset
+
+    def covers(self, method: str, path: str) -> bool:
+        return method in self.methods and (path == self.path or path.startswith(self.path + "/"))
+
+
 @dataclass
 class EmployeeToken:
     id: int
@@ -28,6 +39,10 @@ class EmployeeToken:
     employee_id: int
     application: str
     revoked: bool = False
+    denied: list[Denial] = field(default_factory=list)
+
+    def lacks_right(self, method: str, path: str) -> bool:
+        return any(d.covers(method, path) for d in self.denied)
 
 
 @dataclass
@@ -46,6 +61,9 @@ class LockedPeriod:
     date_from: date
     date_to: date  # inclusive
     employee_id: int | None = None
+    # Who approved the period in Tripletex and when (the month status's approvedBy and approvedDate).
+    approved_by: int | None = None
+    approved_date: date | None = None
 
     def covers(self, day: date, employee_id: int | None) -> bool:
         return self.date_from <= day <= self.date_to and (

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from integrations.hours.checks import approval_problems, clean_ids
 from integrations.hours.selectors import with_transfer_state
 from tenants.decorators import APPROVERS, tenant_required
 
@@ -77,8 +78,15 @@ def approvals(request):
         tenant=request.tenant, start=start, employee_id=data.get("employee"), project_id=data.get("project"),
         status=data.get("status"),
     ))
+    shown = list(entries[:500])
+    submitted = [e for e in shown if e.status == TimeEntry.Status.SUBMITTED]
+    problems = approval_problems(tenant=request.tenant, entries=submitted)
+    for entry in shown:
+        entry.problems = problems.get(entry.id, [])
+        entry.blocked = any(p.blocks for p in entry.problems)
     return render(request, "hr/approvals.html", {
-        "form": form, "entries": entries[:500], "total": entries.count(),
+        "form": form, "entries": shown, "total": entries.count(), "submitted_ids": [e.id for e in submitted],
+        "blocked": sum(1 for e in submitted if e.blocked),
         "employees": Employee.objects.filter(tenant=request.tenant),
         "projects": Project.objects.filter(tenant=request.tenant),
         "statuses": TimeEntry.Status.choices,
@@ -89,8 +97,14 @@ def approvals(request):
 @tenant_required(roles=APPROVERS)
 def approvals_bulk(request):
     ids = [int(i) for i in request.POST.getlist("entries") if i.isdigit()]
+    if request.POST.get("action") == "approve_clean":
+        # Every submitted entry the page showed, but those Tripletex will not take as things stand.
+        shown = [int(i) for i in request.POST.getlist("shown") if i.isdigit()]
+        ids = clean_ids(tenant=request.tenant, entries=TimeEntry.objects.filter(
+            tenant=request.tenant, id__in=shown, status=TimeEntry.Status.SUBMITTED,
+        ).select_related("project"))
     entries = TimeEntry.objects.filter(tenant=request.tenant, id__in=ids)
-    if request.POST.get("action") == "approve":
+    if request.POST.get("action") in ("approve", "approve_clean"):
         n = services.time_entries_approve(tenant=request.tenant, entries=entries, by=request.user)
         messages.success(request, _("%(n)d føringer godkjent.") % {"n": n})
     elif request.POST.get("action") == "reject":

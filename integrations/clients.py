@@ -1,7 +1,9 @@
 """Makes the Tripletex client for a company from settings: the one place base URL, consumer token and timeouts meet."""
 import hashlib
+from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from .models import Connection
 from .ratebudget import budget_for_company, budget_for_connection
@@ -23,6 +25,21 @@ def tripletex_client(*, employee_token: str, tripletex_company_id: int | None = 
         options["rate_limiter"] = budget_for_company(tripletex_company_id)
     options.update(overrides)
     return TripletexClient(**options)
+
+
+def environment_hint() -> str:
+    """For a refused key: which Tripletex this app talks to (`TRIPLETEX_BASE_URL`). Tripletex's test environment
+    has keys of its own, and a key from one environment pasted into the other is refused like an unknown key."""
+    url = settings.TRIPLETEX_BASE_URL
+    host = (urlsplit(url).hostname or "").lower()
+    if host in ("tripletex.no", "www.tripletex.no"):
+        where = _("Tripletex' produksjonsmiljø")
+    elif "test" in host or host.endswith(".tech"):
+        where = _("Tripletex' testmiljø")
+    else:
+        where = _("Tripletex på en egen adresse")
+    return _("Er nøkkelen laget i et annet Tripletex-miljø? Denne tjenesten er koblet til %(where)s (%(url)s), "
+             "og en nøkkel laget i testmiljøet virker ikke i produksjon, eller omvendt.") % {"where": where, "url": url}
 
 
 def client_for_connection(connection: Connection, **overrides) -> TripletexClient:

@@ -11,14 +11,19 @@ from .crypto import EncryptedTextField
 
 
 class Connection(TenantOwned):
-    """One per company. Only an ACTIVE connection moves anything to or from Tripletex."""
+    """One per company. Only an ACTIVE connection moves anything to or from Tripletex.
+
+    NEEDS_TOKEN is a connection Tripletex stopped taking the key of (revoked, expired, its user deactivated):
+    still set up, choices and links kept, but everything waits, untouched, until a new key makes it ACTIVE.
+    """
 
     class State(models.TextChoices):
         NEW = "new", _("Ikke koblet til")
         ACTIVE = "active", _("Aktiv")
+        NEEDS_TOKEN = "needs_token", _("Trenger ny API-nøkkel")
         REMOVED = "removed", _("Fjernet")
 
-    state = models.CharField(max_length=10, choices=State.choices, default=State.NEW)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
     employee_token = EncryptedTextField(blank=True)
     tripletex_company_id = models.BigIntegerField(null=True, blank=True)
     tripletex_company_name = models.CharField(max_length=200, blank=True)
@@ -29,6 +34,14 @@ class Connection(TenantOwned):
     # The key only routes; the secret proves the call is Tripletex's.
     webhook_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     webhook_secret = EncryptedTextField(blank=True)
+    # When Tripletex refused the stored key, what it said, and when the admins were told (once per refusal).
+    token_refused_at = models.DateTimeField(null=True, blank=True)
+    token_refusal = models.TextField(blank=True)
+    token_refusal_request_id = models.CharField(max_length=100, blank=True)
+    admins_notified_at = models.DateTimeField(null=True, blank=True)
+    # What the key's Tripletex user may do, per right of `integrations.rights`, as the last check or a refusal
+    # of Tripletex's found it: {right: {"state": "ok"|"missing"|"unknown", "at": iso time, "message": …}}.
+    rights = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="connection_one_per_tenant")]
@@ -41,6 +54,15 @@ class Connection(TenantOwned):
     @property
     def is_active(self) -> bool:
         return self.state == self.State.ACTIVE
+
+    @property
+    def needs_token(self) -> bool:
+        return self.state == self.State.NEEDS_TOKEN
+
+    @property
+    def is_connected(self) -> bool:
+        """Set up with Tripletex (Ferdigstill done, not removed), whether or not its key works right now."""
+        return self.state in (self.State.ACTIVE, self.State.NEEDS_TOKEN)
 
 
 class Link(TenantOwned):
@@ -63,6 +85,14 @@ class Link(TenantOwned):
         BROKEN = "broken", _("Brutt")
         GONE = "gone", _("Borte i Tripletex")
 
+    class Unusable(models.TextChoices):
+        """Why Tripletex will not take hours on a linked object, as the wizard last found it there."""
+
+        CLOSED = "closed", _("Avsluttet i Tripletex")
+        HIDDEN = "hidden", _("Brukes ikke i timelister i Tripletex")
+        INACTIVE = "inactive", _("Inaktiv i Tripletex")
+        LEFT = "left", _("Har sluttet i Tripletex")
+
     kind = models.CharField(max_length=20, choices=Kind.choices)
     local_id = models.BigIntegerField()
     tripletex_company_id = models.BigIntegerField()
@@ -71,6 +101,9 @@ class Link(TenantOwned):
     # Set when the object was not found in Tripletex on the last wizard run.
     missing_since = models.DateTimeField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.LINKED)
+    # Set by a wizard run that found the object skipped by one of its rules (a project closed in Tripletex …);
+    # the approval page warns from it without asking Tripletex. "" when hours on it are taken.
+    unusable = models.CharField(max_length=10, choices=Unusable.choices, blank=True)
     local_hash = models.CharField(max_length=64, blank=True)
     remote_hash = models.CharField(max_length=64, blank=True)
     # The synced fields as both sides last agreed (our field names): tells which side changed which field.
@@ -169,6 +202,7 @@ class ConnectionEvent(TenantOwned):
         CONNECTED = "connected", _("Koblet til")
         REFRESHED = "refreshed", _("Oppdatert")
         TOKEN_REPLACED = "token_replaced", _("Ny API-nøkkel")
+        TOKEN_REFUSED = "token_refused", _("API-nøkkelen ble avvist av Tripletex")
         REMOVED = "removed", _("Integrasjon fjernet")
 
     action = models.CharField(max_length=20, choices=Action.choices)
@@ -238,6 +272,8 @@ class HourTransfer(TenantOwned):
         FAILED = "failed", _("Feilet")
         LOCKED = "locked", _("Låst i Tripletex")
         REMOVED = "removed", _("Fjernet fra Tripletex")
+        # A locked hour the admin put into Tripletex by hand: done with here, logged, never sent.
+        HANDLED = "handled", _("Ordnet for hånd i Tripletex")
 
     class Action(models.TextChoices):
         UPSERT = "upsert", _("Send")
@@ -260,6 +296,9 @@ class HourTransfer(TenantOwned):
     reason = models.CharField(max_length=300, blank=True)
     message = models.TextField(blank=True)
     request_id = models.CharField(max_length=100, blank=True)
+    # A locked row: who approved the period in Tripletex (its month status), so the admin knows who can open
+    # it again. Its `next_attempt_at` is when the schedule looks at the period again.
+    locked_by = models.CharField(max_length=200, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_by = models.CharField(max_length=64, blank=True)

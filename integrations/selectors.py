@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tenants.models import Tenant
 
+from . import rights
 from .models import Connection, Link, RemoteChange
 from .ratebudget import budget_for_connection
 
@@ -27,9 +28,20 @@ def status_card(*, tenant: Tenant) -> dict:
     return {
         "connection": connection,
         "active": bool(connection and connection.is_active),
+        "needs_token": bool(connection and connection.needs_token),
+        "missing_rights": missing_rights(connection),
         "imported": _linked_counts(tenant, connection),
         "missing": missing.count(),
     }
+
+
+def missing_rights(connection: Connection | None) -> list[dict]:
+    """The rights the key's Tripletex user lacks, as step 1 or a refusal of Tripletex's last found them."""
+    if connection is None:
+        return []
+    found = connection.rights or {}
+    return [{"right": r, **found[r.key]} for r in rights.RIGHTS
+            if (found.get(r.key) or {}).get("state") == rights.MISSING]
 
 
 def _linked_counts(tenant: Tenant, connection: Connection | None) -> list[dict]:

@@ -48,6 +48,30 @@ def sweep_hours() -> None:
         enqueue_push(tenant_id=tenant_id)
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def recheck_locked_hours(tenant_id: int) -> None:
+    """Look again at a company's periods Tripletex had locked; hours in those opened since go to the queue."""
+    from .hours.corrections import hour_corrections_recheck
+
+    with scopes_disabled():
+        tenant = Tenant.objects.filter(id=tenant_id).first()
+    if tenant is None:
+        return
+    with scope(tenant=tenant):
+        hour_corrections_recheck(tenant=tenant)
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def recheck_locked_hours_all() -> None:
+    """Every 15 minutes (beat): each company whose locked hours are due for another look (HOURS_LOCKED_RECHECK)."""
+    from .hours.corrections import hours_locked_due
+
+    with scopes_disabled():
+        tenant_ids = hours_locked_due()
+    for tenant_id in tenant_ids:
+        recheck_locked_hours.delay(tenant_id=tenant_id)
+
+
 # --- connectors -------------------------------------------------------------------------------------
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("koblinger/<int:link_id>/gjenopprett/", connector_views.link_restore, name="link_restore"),
     path("timeoverforing/", views.hours_overview, name="hours"),
     path("timeoverforing/prov-igjen/", views.hours_retry, name="hours_retry"),
+    path("timeoverforing/ordnet-for-hand/", views.hours_mark_handled, name="hours_mark_handled"),
     path("timeoverforing/eksport/", views.hours_export, name="hours_export"),
     path("timeoverforing/kjoring/<int:run_id>/", views.hours_run, name="hours_run"),
     path("<slug:connector>/kort/", connector_views.connector_card, name="connector_card"),

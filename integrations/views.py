@@ -13,6 +13,7 @@ from tenants.decorators import ADMIN, tenant_required
 from .connectors import remote_changes
 from .forms import HoursExportForm
 from .hours import enqueue_push_on_commit
+from .hours.corrections import hour_corrections, hour_corrections_mark_handled
 from .hours.outbox import hour_transfers_retry, hours_export_period
 from .hours.selectors import hours_problems, hours_runs, hours_status
 from .models import RemoteChange, SyncRecord, SyncRun
@@ -31,9 +32,11 @@ def _overview(request, form):
     return render(request, "integrations/hours.html", {
         "form": form,
         "connected": bool(connection and connection.is_active),
+        "needs_token": bool(connection and connection.needs_token),
         "hours_status": hours_status(tenant=request.tenant),
         "runs": hours_runs(tenant=request.tenant),
         "problems": hours_problems(tenant=request.tenant),
+        "corrections": hour_corrections(tenant=request.tenant),
     })
 
 
@@ -41,6 +44,8 @@ def _overview(request, form):
 @tenant_required(roles=ADMIN)
 def hours_retry(request):
     ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    if not ids and request.POST.get("only") == "locked":
+        ids = list(hour_corrections(tenant=request.tenant).values_list("id", flat=True))
     with transaction.atomic():
         n = hour_transfers_retry(tenant=request.tenant, ids=ids if ids else None)
         if n:
@@ -51,11 +56,30 @@ def hours_retry(request):
 
 @require_POST
 @tenant_required(roles=ADMIN)
+def hours_mark_handled(request):
+    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    run = hour_corrections_mark_handled(tenant=request.tenant, ids=ids, by=request.user) if ids else None
+    if run is None:
+        messages.warning(request, _("Velg timene du har ordnet for hånd i Tripletex."))
+    else:
+        messages.success(request, ngettext(
+            "%(n)d føring er markert som ordnet for hånd i Tripletex.",
+            "%(n)d føringer er markert som ordnet for hånd i Tripletex.",
+            run.summary["handled"]) % {"n": run.summary["handled"]})
+    return redirect(reverse("integrations:hours") + "#laste-perioder")
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
 def hours_export(request):
     form = HoursExportForm(request.POST)
     if not form.is_valid():
         return _overview(request, form)
     connection = connection_for(tenant=request.tenant)
+    if connection and connection.needs_token:
+        form.add_error(None, _("Tripletex godtar ikke API-nøkkelen. Legg inn en ny nøkkel først, så kan timene "
+                               "eksporteres."))
+        return _overview(request, form)
     if not (connection and connection.is_active):
         form.add_error(None, _("Tripletex er ikke koblet til. Koble til først, så kan timene eksporteres."))
         return _overview(request, form)

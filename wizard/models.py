@@ -18,6 +18,9 @@ class Draft(TenantOwned):
     tripletex_employee_name = models.CharField(max_length=200, blank=True)
     # The admin said yes to connecting a different Tripletex company than the one linked before.
     other_company_confirmed = models.BooleanField(default=False)
+    # Step 1's checklist: what the key's Tripletex user may do (`integrations.rights`), filled by a task.
+    rights = models.JSONField(default=dict, blank=True)
+    rights_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tenant"], name="wizard_one_draft_per_tenant")]
@@ -79,6 +82,9 @@ class Item(TenantOwned):
     data = models.JSONField(default=dict)
     action = models.CharField(max_length=10, choices=Action.choices)
     skip_reason = models.CharField(max_length=200, blank=True)
+    # The skip rule as a `Link.Unusable` code where it means Tripletex takes no hours on the object; the
+    # reason's words are in the language the fetch ran in, so Ferdigstill reads this instead.
+    skip_code = models.CharField(max_length=10, blank=True)
     # field → [ours, Tripletex's], for an update.
     changes = models.JSONField(default=dict, blank=True)
     local_id = models.BigIntegerField(null=True, blank=True)

@@ -1,9 +1,12 @@
 """Reads for the wizard pages."""
+import datetime as dt
+
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, Sum
 from django.db.models.functions import TruncMonth
 
+from integrations import rights
 from integrations.hours.outbox import hour_transfers_waiting
-from integrations.models import ConnectionEvent, Link
+from integrations.models import Connection, ConnectionEvent, Link
 from tenants.models import Tenant
 
 from .models import Draft, Item
@@ -86,3 +89,19 @@ def missing_links(*, draft: Draft) -> dict:
 
 def history(*, tenant: Tenant):
     return ConnectionEvent.objects.filter(tenant=tenant).select_related("by", "run")
+
+
+def key_rights(*, draft: Draft | None, connection: Connection | None) -> list[dict] | None:
+    """Step 1's checklist: per right, what the check of the draft's key found (None while it runs). For the
+    stored key, a write Tripletex refused since weighs more than a read that worked."""
+    if draft is None or draft.rights_checked_at is None:
+        return None
+    learnt = connection.rights if connection is not None and not draft.employee_token else {}
+    rows = []
+    for right in rights.RIGHTS:
+        found = draft.rights.get(right.key) or rights.result(rights.UNKNOWN, at=draft.rights_checked_at)
+        refused = learnt.get(right.key) or {}
+        if found["state"] == rights.OK and refused.get("state") == rights.MISSING:
+            found = refused
+        rows.append({**found, "right": right, "at": dt.datetime.fromisoformat(found["at"])})
+    return rows

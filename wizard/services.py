@@ -15,12 +15,13 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from integrations.clients import tripletex_client
+from integrations import rights
+from integrations.clients import environment_hint, tripletex_client
 from integrations.connectors import activation
 from integrations.hours.outbox import hour_transfers_hold_before
 from integrations.models import Connection, Link, SyncRecord, SyncRun
 from integrations.selectors import connection_for
-from integrations.services import connection_activate, connection_remove
+from integrations.services import connection_activate, connection_remove, connection_token_replace
 from integrations.tripletex import RetryPolicy, TokenRejected, Transient, TripletexError
 from tenants.models import Tenant, User
 
@@ -105,7 +106,8 @@ def _describe_rejection(exc: TokenRejected) -> WizardError:
             code="consumer",
         )
     return WizardError(
-        _("Tripletex kjenner ikke igjen denne API-nøkkelen. Sjekk at hele nøkkelen er kopiert, eller lag en ny."),
+        _("Tripletex kjenner ikke igjen denne API-nøkkelen. Sjekk at hele nøkkelen er kopiert, eller lag en ny.")
+        + " " + environment_hint(),
         code="unknown_token",
     )
 
@@ -152,7 +154,8 @@ def draft_check_token(
     """Step 1: check the pasted token, or on a refresh the stored one (`keep_stored`). Starts the three fetches."""
     token = (token or "").strip()
     connection = connection_for(tenant=tenant)
-    if keep_stored and not (connection and connection.is_active):
+    # A stored key Tripletex refused may be tried again: its user may have been made active again there.
+    if keep_stored and not (connection and connection.is_connected and connection.employee_token):
         raise WizardError(_("Det er ingen lagret API-nøkkel. Lim inn en nøkkel fra Tripletex."), code="nothing_stored")
     who = check_token(connection.employee_token if keep_stored else token)
 
@@ -177,11 +180,63 @@ def draft_check_token(
         draft.tripletex_employee_name = who["employee_name"]
         draft.other_company_confirmed = bool(linked and linked != who["company_id"])
         draft.started_by = by
+        draft.rights, draft.rights_checked_at = {}, None
         draft.save()
         if company_changed or not draft.fetches.exists():
             for kind in activation.KINDS:
                 fetch_start(draft=draft, kind=kind)
+        draft_id = draft.id
+        transaction.on_commit(lambda: _enqueue_rights_check(draft_id=draft_id))
     return draft
+
+
+def _enqueue_rights_check(*, draft_id: int) -> None:
+    from .tasks import wizard_check_rights
+
+    wizard_check_rights.delay(draft_id=draft_id)
+
+
+def draft_rights_check(*, draft_id: int) -> None:
+    """The task body of step 1's checklist: what the draft's key lets its Tripletex user do, found with one
+    read of one id per right (`integrations.rights`), never a write. Costs a session and six reads."""
+    draft = Draft.objects.filter(id=draft_id).first()
+    token = draft_token(draft) if draft is not None and draft.token_checked else ""
+    if not token:
+        return
+    now = timezone.now()
+    try:
+        with tripletex_client(employee_token=token, **CHECK_TIMEOUTS) as client:
+            found = rights.rights_check(client, today=timezone.localdate(), at=now)
+    except TripletexError as exc:  # the key refused after all, or Tripletex away: nothing is known
+        found = {r.key: rights.result(rights.UNKNOWN, at=now, exc=exc) for r in rights.RIGHTS}
+    with transaction.atomic():
+        current = Draft.objects.select_for_update().filter(id=draft_id).first()
+        if current is None or draft_token(current) != token:
+            return  # another key was pasted meanwhile; its own check writes the list
+        current.rights, current.rights_checked_at = found, now
+        current.save(update_fields=["rights", "rights_checked_at", "updated_at"])
+
+
+def draft_resume_with_key(*, tenant: Tenant, by: User) -> Connection:
+    """The short way back when Tripletex stopped taking the stored key: the key checked at step 1 (a new one for
+    the same Tripletex company, or the stored one working again) is taken into use, everything that waited
+    goes, and this wizard run ends without Ferdigstill (the earlier choices stand)."""
+    connection = connection_for(tenant=tenant)
+    draft = draft_for(tenant=tenant)
+    if draft is None or not draft.token_checked or not draft_token(draft):
+        raise WizardError(_("Lim inn og kontroller den nye API-nøkkelen først."), code="no_token")
+    if connection is None or not connection.is_connected or (
+        connection.tripletex_company_id != draft.tripletex_company_id
+    ):
+        raise WizardError(_("Nøkkelen hører til et annet Tripletex-selskap enn det som er koblet til. Gå gjennom "
+                            "stegene og klikk «Ferdigstill»."), code="other_company")
+    with transaction.atomic():
+        connection = connection_token_replace(
+            tenant=tenant, by=by, employee_token=draft_token(draft), company_id=draft.tripletex_company_id,
+            employee_name=draft.tripletex_employee_name, key_rights=draft.rights,
+        )
+        draft.delete()
+    return connection
 
 
 def draft_token(draft: Draft) -> str:
@@ -189,7 +244,7 @@ def draft_token(draft: Draft) -> str:
     if draft.employee_token:
         return draft.employee_token
     connection = connection_for(tenant=draft.tenant)
-    return connection.employee_token if connection and connection.is_active else ""
+    return connection.employee_token if connection and connection.is_connected else ""
 
 
 def fetch_start(*, draft: Draft, kind: str) -> Fetch:
@@ -245,6 +300,8 @@ def plan_items(*, tenant: Tenant, draft: Draft, kind: str, objects: list[dict]) 
     """Decide for each fetched object: create, update, unchanged or skip (and why). Pure reads, no writes."""
     today = timezone.localdate()
     matcher = activation.Matcher(tenant, draft.tripletex_company_id, kind)
+    # The skip reasons as normalise words them now, in this language, to their codes.
+    skip_codes = activation.skip_codes()
     taken: set[int] = set()
     items = []
     for obj in objects:
@@ -265,7 +322,7 @@ def plan_items(*, tenant: Tenant, draft: Draft, kind: str, objects: list[dict]) 
         items.append(Item(
             tenant=tenant, draft=draft, kind=kind, tripletex_id=obj["id"], tripletex_version=obj.get("version"),
             number=number, name=name[:300], data=data, action=action, skip_reason=skip, changes=changes,
-            local_id=local_id,
+            local_id=local_id, skip_code=skip_codes.get(skip, ""),
             # What already exists here is pre-selected: on a refresh that is everything chosen before.
             selected=action != Item.Action.SKIP and local_id is not None,
             search=f"{number} {name} {data.get('email', '')}".lower()[:400],
@@ -334,7 +391,7 @@ def draft_finish(
         if not fetches_done(draft):
             raise WizardError(_("Vent til prosjekter, lønnsarter og ansatte er hentet fra Tripletex."), code="fetching")
         connection = connection_for(tenant=tenant)
-        refresh = connection is not None and connection.is_active
+        refresh = connection is not None and connection.is_connected
         if not draft.employee_token and not refresh:
             # A refresh on the stored key, and the key went with the connection: nothing left to activate with.
             draft.delete()
@@ -392,6 +449,7 @@ def _finish(tenant: Tenant, by: User, draft: Draft, refresh: bool, send_hours: s
     connection_activate(
         tenant=tenant, by=by, employee_token=draft.employee_token or None, company_id=draft.tripletex_company_id,
         company_name=draft.tripletex_company_name, employee_name=draft.tripletex_employee_name, run=run,
+        key_rights=draft.rights if draft.rights_checked_at else None,
     )
     draft.delete()
     return run
@@ -453,6 +511,16 @@ def _apply_kind(tenant: Tenant, draft: Draft, kind: str, run: SyncRun) -> dict:
              tripletex_id=i.tripletex_id, tripletex_version=i.tripletex_version)
         for i in chosen
     ])
+
+    # Linked objects Tripletex takes no hours on any more (a project closed there …) keep their link, flagged,
+    # so the approval page can warn without asking Tripletex; the rest are clear of it.
+    codes = {i.tripletex_id: i.skip_code for i in items if i.action == Item.Action.SKIP and i.skip_code}
+    for code in set(codes.values()):
+        Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind, tripletex_id__in=[
+            t for t, c in codes.items() if c == code
+        ]).exclude(unusable=code).update(unusable=code)
+    Link.objects.filter(tenant=tenant, tripletex_company_id=company_id, kind=link_kind).exclude(
+        tripletex_id__in=list(codes)).exclude(unusable="").update(unusable="")
 
     # Objects linked before that Tripletex no longer has are flagged, not deleted: hours may hang on them.
     fetched_ids = [i.tripletex_id for i in items]

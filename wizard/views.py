@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
+from integrations import rights
+from integrations.clients import environment_hint
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
 from tenants.decorators import ADMIN, tenant_required
@@ -27,7 +29,7 @@ def _step_url(step: steps.Step) -> str:
 
 def _refresh(request) -> bool:
     connection = connection_for(tenant=request.tenant)
-    return bool(connection and connection.is_active)
+    return bool(connection and connection.is_connected)
 
 
 def _context(request, draft, step, **extra) -> dict:
@@ -35,7 +37,7 @@ def _context(request, draft, step, **extra) -> dict:
     return {
         "draft": draft, "step": step, "steps": steps.STEPS, "step_index": steps.STEPS.index(step),
         "prev_step": steps.neighbours(step)[0], "next_step": steps.neighbours(step)[1],
-        "refresh": bool(connection and connection.is_active), "connection": connection,
+        "refresh": bool(connection and connection.is_connected), "connection": connection,
         "application_name": services.APPLICATION_NAME, **extra,
     }
 
@@ -67,6 +69,8 @@ def step(request, step):
 
 
 def _token_step(request, draft, current):
+    if request.htmx and request.GET.get("poll") == "rights":
+        return render(request, "wizard/_rights.html", _rights_context(request, draft))
     form = TokenForm(request.POST or None)
     if (draft and draft.token_checked) or _refresh(request):
         # A key is in use already: the way on is «Neste» or the stored key, not typing into this field.
@@ -84,7 +88,35 @@ def _token_step(request, draft, current):
             other_company = exc.message
         except services.WizardError as exc:
             form.add_error("token", exc.message)
-    return render(request, "wizard/step_token.html", _context(request, draft, current, form=form, other_company=other_company))
+    return render(request, "wizard/step_token.html", _context(
+        request, draft, current, form=form, other_company=other_company, **_rights_context(request, draft),
+    ))
+
+
+def _rights_context(request, draft) -> dict:
+    connection = connection_for(tenant=request.tenant)
+    rows = selectors.key_rights(draft=draft, connection=connection)
+    # The short way back: a connection waiting for a key, and a new key for its Tripletex company checked here.
+    resumable = bool(
+        connection and connection.needs_token and draft and draft.token_checked
+        and draft.tripletex_company_id == connection.tripletex_company_id
+    )
+    return {"rights_rows": rows, "rights_missing": any(r["state"] == rights.MISSING for r in rows or ()),
+            "rights_employee": draft.tripletex_employee_name if draft else "", "resumable": resumable,
+            "environment_hint": environment_hint()}
+
+
+@require_POST
+@admin_only
+def resume(request):
+    """«Ta i bruk nøkkelen»: the new key replaces the refused one and transfers resume; the wizard run ends."""
+    try:
+        services.draft_resume_with_key(tenant=request.tenant, by=request.user)
+    except services.WizardError as exc:
+        messages.error(request, exc.message)
+        return redirect(_step_url(steps.BY_SLUG[steps.TOKEN]))
+    messages.success(request, _("Den nye API-nøkkelen er tatt i bruk. Det som ventet, sendes til Tripletex nå."))
+    return redirect(f"{reverse('company_settings')}#tripletex")
 
 
 def _list_step(request, draft, current):
@@ -186,7 +218,7 @@ def cancel(request):
 @admin_only
 def remove(request):
     connection = connection_for(tenant=request.tenant)
-    if connection is None or not connection.is_active:
+    if connection is None or not connection.is_connected:
         return redirect("company_settings")
     if request.method == "POST":
         services.integration_remove(tenant=request.tenant, by=request.user)

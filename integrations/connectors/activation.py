@@ -26,6 +26,13 @@ SKIP_LEFT = _("Har sluttet (arbeidsforholdet er avsluttet)")
 SKIP_INACTIVE_WAGE = _("Inaktiv lønnsart")
 SKIP_NOT_IN_TIMESHEET = _("Lønnsarten brukes ikke i timelister")
 
+def skip_codes() -> dict[str, str]:
+    """The skip rules that mean Tripletex takes no hours on the object, as worded in the active language → the
+    `Link.Unusable` code the rest of the product reads."""
+    return {str(SKIP_CLOSED): Link.Unusable.CLOSED, str(SKIP_NOT_IN_TIMESHEET): Link.Unusable.HIDDEN,
+            str(SKIP_INACTIVE_WAGE): Link.Unusable.INACTIVE, str(SKIP_LEFT): Link.Unusable.LEFT}
+
+
 RULES = {
     PROJECT: [SKIP_SUBPROJECT, SKIP_CLOSED, SKIP_NO_START],
     WAGE_TYPE: [SKIP_INACTIVE_WAGE, SKIP_NOT_IN_TIMESHEET],

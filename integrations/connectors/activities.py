@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from hr.models import Activity
 from tenants.models import Tenant
 
-from ..models import Link
-from ..tripletex import InDoubt, RateLimited, TripletexClient, TripletexError
+from ..models import Connection, Link
+from ..tripletex import Forbidden, InDoubt, RateLimited, TripletexClient, TripletexError, Unauthorized
 
 logger = logging.getLogger("integrations.connectors.activities")
 
@@ -24,8 +24,9 @@ FIELDS = "id,version,number,name,isDisabled,isProjectActivity,isGeneral"
 def activity_link(*, tenant: Tenant, client: TripletexClient, company_id: int, activity_id: int) -> int | None:
     """The Tripletex id our activity is linked to, found or created now if need be; None if that failed.
 
-    Raises `RateLimited`, so the caller can give the worker back; any other Tripletex error leaves the
-    activity unlinked (logged) and the hours on it held.
+    Raises `RateLimited` and `Unauthorized`, so the caller can give the worker back or wait for a new key; any
+    other Tripletex error leaves the activity unlinked (logged) and the hours on it held. A 403 is recorded
+    as the key's user lacking the right to activities.
     """
     link = _link(tenant=tenant, company_id=company_id, activity_id=activity_id)
     if link is not None:
@@ -44,10 +45,16 @@ def activity_link(*, tenant: Tenant, client: TripletexClient, company_id: int, a
                 found = client.activity_create(body)
             except InDoubt:
                 found = _find(client, activity)
-    except RateLimited:
+    except (RateLimited, Unauthorized):
         raise
     except TripletexError as exc:
         logger.warning("activity %s could not be linked: %s", activity_id, exc)
+        if isinstance(exc, Forbidden):
+            from ..services import connection_right_refused
+
+            connection = Connection.objects.filter(tenant=tenant).first()
+            if connection is not None:
+                connection_right_refused(connection=connection, exc=exc)
         return None
     if not found:
         return None

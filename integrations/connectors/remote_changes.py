@@ -78,7 +78,9 @@ def remote_changes_run(*, run: SyncRun) -> SyncRun:
     try:
         counts = {kind: dict(_collect(run.tenant, connection, client, kind)) for kind in activation.KINDS}
     except TripletexError as exc:
-        return sync_run_finish(run, error=exc.message)
+        from .runner import stopped_by
+
+        return sync_run_finish(run, error=stopped_by(connection, exc))
     run.summary = {**(run.summary or {}), "changes": counts}
     return sync_run_finish(run)
 

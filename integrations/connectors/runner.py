@@ -1,7 +1,9 @@
 """Runs connectors' handlers against Tripletex: reconcile runs, the outbox of local changes, webhook events.
 
 Every entry point checks, before it calls Tripletex, that the company's connection is active and the
-connector is on, so removing the integration or switching a connector off stops it at the next step.
+connector is on, so removing the integration or switching a connector off stops it at the next step. A key
+Tripletex refuses stops it too: the connection then waits for a new key, and what was being sent waits with
+it, without an attempt counted.
 """
 from __future__ import annotations
 
@@ -91,12 +93,22 @@ def connector_run_execute(*, run: SyncRun) -> SyncRun:
     except TripletexError as exc:
         logger.warning("reconcile %s failed for tenant %s: %s (request %s)", connector.name, run.tenant_id,
                        exc.message, exc.request_id)
-        return sync_run_finish(run, error=exc.message)
+        return sync_run_finish(run, error=stopped_by(ctx.connection, exc))
     except RunStopped as exc:
         return sync_run_finish(run, error=exc.message)
     sync_run_finish(run)
     ConnectorConfig.objects.filter(pk=ctx.config.pk).update(watermark=started, last_run=run, digests=ctx.config.digests)
     return run
+
+
+def stopped_by(connection: Connection, exc: TripletexError) -> str:
+    """The run's error for the log; a refused key makes the connection wait for a new one."""
+    from ..services import connection_token_refused, is_key_refusal
+
+    if is_key_refusal(exc):
+        connection_token_refused(connection=connection, exc=exc)
+        return _("Tripletex godtar ikke API-nøkkelen lenger. Integrasjonen venter til en ny nøkkel er lagt inn.")
+    return exc.message
 
 
 @dataclass
@@ -153,6 +165,8 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
                 _put_back(change, retry_in=outcome.retry_after, count_attempt=False)
                 return outcome
             except TripletexError as exc:
+                if _key_refused(connection, change, exc):
+                    return outcome
                 # A handler logs the failures it expects; this is the net for the rest, so none goes unseen.
                 if not getattr(exc, "logged", False):
                     _record_failure(runs[connector.name], change, exc)
@@ -167,6 +181,17 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
             else:
                 run.delete()
     return outcome
+
+
+def _key_refused(connection: Connection, change: OutboundChange, exc: TripletexError) -> bool:
+    """A refused key is not the change's fault: it waits, untouched, for the new key that sends it."""
+    from ..services import connection_token_refused, is_key_refusal
+
+    if not is_key_refusal(exc):
+        return False
+    _put_back(change, retry_in=0, count_attempt=False)
+    connection_token_refused(connection=connection, exc=exc)
+    return True
 
 
 def _record_failure(run: SyncRun, change: OutboundChange, exc: TripletexError) -> None:
@@ -216,7 +241,9 @@ def outbound_changes_sweep() -> list[int]:
         state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None,
     )
     now = timezone.now()
-    due = OutboundChange.objects.filter(state=OutboundChange.State.PENDING).filter(
+    # Companies whose connection waits (removed, or for a new key) are sent nothing; activating them sends.
+    active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant_id")
+    due = OutboundChange.objects.filter(state=OutboundChange.State.PENDING, tenant_id__in=active).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
     return sorted(set(due.values_list("tenant_id", flat=True)))
@@ -239,9 +266,11 @@ def remote_change_process(*, tenant: Tenant, connector_name: str, kind: str, tri
     except RunStopped as exc:
         return sync_run_finish(run, error=exc.message)
     except TripletexError as exc:
-        sync_run_finish(run, error=exc.message)
-        if not exc.permanent:
-            raise  # the delivery stays unprocessed, so it is tried again
+        from ..services import is_key_refusal
+
+        sync_run_finish(run, error=stopped_by(ctx.connection, exc))
+        if not exc.permanent or is_key_refusal(exc):
+            raise  # the delivery stays unprocessed, so it is tried again (with a new key: when it comes)
         return run
     if not run.records.exists():
         run.delete()  # nothing changed (our own write coming back): no empty run in the log

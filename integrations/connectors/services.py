@@ -87,9 +87,10 @@ def connector_run_request(*, tenant: Tenant, name: str, trigger: str, by: User |
 
 
 def enabled_connectors(*, tenant: Tenant) -> list[Connector]:
-    """Connectors switched on for the company; empty while its Tripletex connection is not active."""
+    """Connectors switched on for the company; empty while its Tripletex connection is not set up. While it waits
+    for a new key they stay on: local changes are recorded and wait, and go with the new key."""
     connection = Connection.objects.filter(tenant=tenant).first()
-    if connection is None or not connection.is_active:
+    if connection is None or not connection.is_connected:
         return []
     names = set(ConnectorConfig.objects.filter(tenant=tenant, enabled=True).values_list("name", flat=True))
     return [c for c in registry.all_connectors() if c.name in names]

@@ -306,7 +306,8 @@ def delivery_accept(
         expected = hmac.new(_hmac_key(secret), (idempotency_key or "").encode() + b"&" + body, hashlib.sha512)
         if not hmac.compare_digest(signature.encode(), base64.b64encode(expected.digest())):
             raise Refused(403, "wrong signature")
-    if not connection.is_active:
+    # Taken while the connection waits for a new key (kept for then), refused once it is removed.
+    if not connection.is_connected:
         raise Refused(410, "the integration is removed")
     payload = _parse(body)
     if not WebhookSubscription.objects.filter(
@@ -356,7 +357,12 @@ def _is_id(value) -> bool:
 
 
 def delivery_process(*, delivery: WebhookDelivery) -> None:
-    """Hand a stored delivery to every connector switched on that subscribes to its event."""
+    """Hand a stored delivery to every connector switched on that subscribes to its event.
+
+    While the connection waits for a new key the delivery is left as it is; the new key hands it on again.
+    """
+    if Connection.objects.filter(tenant_id=delivery.tenant_id, state=Connection.State.NEEDS_TOKEN).exists():
+        return
     kind = delivery.event.split(".", 1)[0]
     for connector in enabled_connectors(tenant=delivery.tenant):
         if delivery.event in connector.events and connector.handle_remote_change is not None:

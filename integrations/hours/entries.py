@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 
 from ..models import HourSlot, Link, SyncRecord
-from ..tripletex import Conflict, InDoubt, NotFound, RateLimited, TripletexError
+from ..tripletex import Conflict, InDoubt, NotFound, TripletexError
 from .slots import (
+    STOPS_BATCH,
     Batch,
     SlotResult,
     adopt,
@@ -87,7 +88,7 @@ def _create(batch: Batch, slots: list[HourSlot], *, looked: bool = False) -> Non
     except TripletexError as exc:
         for s in slots:
             clear(s)  # refused: nothing of this call went in
-        if isinstance(exc, RateLimited):
+        if isinstance(exc, STOPS_BATCH):
             raise
         if not exc.permanent:
             for s in slots:
@@ -120,7 +121,8 @@ def _after_refused_create(batch: Batch, slots: list[HourSlot], exc: TripletexErr
         days = locked_days(batch, {(_employee(batch, s), s.date) for s in rest})
         for s in rest:
             if (_employee(batch, s), s.date) in days:
-                batch.results[s.id] = locked(exc)
+                batch.results[s.id] = locked(
+                    exc, locked_by=batch.approvers.get((_employee(batch, s), f"{s.date:%Y-%m}"), ""))
         rest = [s for s in rest if s.id not in batch.results]
         if rest and len(rest) < len(slots):
             _create(batch, rest, looked=True)
@@ -151,7 +153,7 @@ def _update(batch: Batch, slots: list[HourSlot], *, reread: bool) -> None:
     save_slots(slots)
     try:
         updated = batch.client.timesheet_entry_update_many(bodies)
-    except RateLimited:
+    except STOPS_BATCH:
         for s in slots:
             s.in_doubt = s.id in earlier  # refused before Tripletex looked at it
         raise
@@ -194,7 +196,7 @@ def _delete(batch: Batch, slot: HourSlot, *, reread: bool) -> SlotResult:
         batch.client.timesheet_entry_delete(slot.tripletex_id, version=slot.tripletex_version or 0)
     except NotFound:
         pass  # already gone, which is what we wanted
-    except RateLimited:
+    except STOPS_BATCH:
         raise
     except TripletexError as exc:
         if not exc.permanent:

@@ -21,7 +21,7 @@ from tenants.models import Tenant, User
 
 from ..models import HourSlot, HourTransfer, SyncRun
 from .selectors import NEEDS_ADMIN
-from .wages import HOLD_WAGE_TYPE
+from .wages import HOLD_WAGE_TYPE, WAGE_NO_RIGHT
 
 State, Action = HourTransfer.State, HourTransfer.Action
 
@@ -84,9 +84,9 @@ def hour_transfers_record_unapproved(*, tenant: Tenant, entry_ids: list[int]) ->
 
 
 def hour_transfers_release_held(*, tenant: Tenant) -> int:
-    """After a wizard refresh links more: held rows try again, and so do counts per wage type held back
-    beside hours that went. Hours kept back by date at Ferdigstill stay until exported per period."""
-    held = Q(state=State.HELD) | Q(state=State.SENT, reason=HOLD_WAGE_TYPE)
+    """After a wizard refresh links more, or a new key came: held rows try again, and so do counts per wage type
+    held back beside hours that went. Hours kept back by date at Ferdigstill stay until exported per period."""
+    held = Q(state=State.HELD) | Q(state=State.SENT, reason__in=(HOLD_WAGE_TYPE, WAGE_NO_RIGHT))
     return HourTransfer.objects.filter(tenant=tenant).filter(held).exclude(reason=REASON_BEFORE_START).update(
         state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )

@@ -23,7 +23,9 @@ from tenants.models import Tenant
 
 from ..clients import pooled_client_for_connection
 from ..models import Connection, HourTransfer, SyncRecord, SyncRun
-from ..tripletex import RateLimited, TripletexClient, TripletexError
+from ..services import connection_right_confirmed, connection_right_refused, connection_token_refused, is_key_refusal
+from ..tripletex import Forbidden, RateLimited, TripletexClient, TripletexError, Unauthorized
+from ..tripletex.errors import describe
 from .batch import send
 from .slots import Batch, SlotResult, later, save_slots, slots_of
 from .wages import WAGE_GAVE_UP
@@ -32,8 +34,10 @@ logger = logging.getLogger("integrations.hours")
 
 State, Action = HourTransfer.State, HourTransfer.Action
 
-# Reason shown to the admin (a msgid; translated where it is shown).
+# Reasons shown to the admin (msgids; translated where they are shown).
 REASON_GAVE_UP = gettext_noop("ga opp etter gjentatte forsøk")
+# Held, not failed: the hours are fine, the key's user may not write them. A new key or "Prøv igjen" sends them.
+HOLD_NO_RIGHT = gettext_noop("API-nøkkelens bruker mangler tilgang til timeføring i Tripletex")
 
 
 @dataclass
@@ -47,7 +51,8 @@ class PushOutcome:
 def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> PushOutcome:
     """Send the company's pending rows, a bounded number of batches; says whether more are waiting.
 
-    Must run inside the company's scope. Stops at once when the connection is no longer active.
+    Must run inside the company's scope. Stops at once when the connection is no longer active, and when
+    Tripletex refuses the key: the rows go back untouched, without an attempt counted, and wait for a new key.
     """
     outcome = PushOutcome()
     max_batches = max_batches or settings.HOURS_BATCHES_PER_TASK
@@ -59,7 +64,7 @@ def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> Pus
     try:
         for _i in range(max_batches):
             # Removing the integration stops transfers before the next batch, not after the task.
-            connection.refresh_from_db(fields=["state", "tripletex_company_id", "employee_token"])
+            connection.refresh_from_db(fields=["state", "tripletex_company_id", "employee_token", "rights"])
             if not connection.is_active:
                 return outcome
             if run is None and _has_due(tenant):
@@ -71,6 +76,9 @@ def hours_push_pending(*, tenant: Tenant, max_batches: int | None = None) -> Pus
                 n = _push_batch(tenant=tenant, connection=connection, client=client, run=run)
             except RateLimited as exc:
                 outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
+                return outcome
+            except Unauthorized as exc:  # the key itself (only that leaves a batch as Unauthorized)
+                connection_token_refused(connection=connection, exc=exc)
                 return outcome
             if n == 0:
                 outcome.retry_after = _next_due_in(tenant)
@@ -116,21 +124,47 @@ def _push_batch(*, tenant: Tenant, connection: Connection, client: TripletexClie
     batch = Batch(tenant=tenant, company_id=connection.tripletex_company_id, client=client, rows=rows)
     try:
         send(batch)
-    except RateLimited:
-        # Not the rows' fault: they go back untouched, and the task comes back after the reset.
-        HourTransfer.objects.filter(id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING).update(
-            state=State.PENDING, claimed_by="", updated_at=timezone.now()
-        )
-        save_slots(slots_of(rows))
-        raise
     except TripletexError as exc:
-        logger.warning("hours push for tenant %s: %s", tenant.id, exc)
-        for row in rows:
-            batch.results.setdefault(row.slot_id, later(exc))
+        if isinstance(exc, RateLimited) or is_key_refusal(exc):
+            # Not the rows' fault: they go back untouched, and go again after the reset or with a new key.
+            HourTransfer.objects.filter(id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING).update(
+                state=State.PENDING, claimed_by="", updated_at=timezone.now()
+            )
+            save_slots(slots_of(rows))
+            raise
+        if isinstance(exc, Forbidden):
+            _hold_for_right(batch, rows, exc)
+        else:
+            logger.warning("hours push for tenant %s: %s", tenant.id, exc)
+            for row in rows:
+                batch.results.setdefault(row.slot_id, later(exc))
     save_slots(slots_of(rows))
     for action, n in _finalize(batch, rows, worker=worker, run=run).items():
         run.summary[action] = run.summary.get(action, 0) + n
+    _learn_rights(batch, connection)
     return len(rows)
+
+
+def _hold_for_right(batch: Batch, rows: list[HourTransfer], exc: Forbidden) -> None:
+    """A 403 stopped the batch: the key's user lacks a right. What did not go is held, not failed, so no
+    attempt is spent on it; a count whose hours went waits for its own next try."""
+    batch.forbidden.append(exc)
+    held = SlotResult(state=State.HELD, reason=HOLD_NO_RIGHT, message=describe(exc), request_id=exc.request_id or "")
+    for row in rows:
+        result = batch.results.setdefault(row.slot_id, held)
+        if row.wage_slot_id and result.ok:
+            batch.results.setdefault(("wage", row.wage_slot_id), later(exc))
+
+
+def _learn_rights(batch: Batch, connection: Connection) -> None:
+    """Record the rights Tripletex's 403s named, and those its writes proved after one was recorded missing."""
+    for exc in batch.forbidden:
+        connection_right_refused(connection=connection, exc=exc)
+    written = (SyncRecord.Action.CREATED, SyncRecord.Action.UPDATED)
+    if any(isinstance(k, int) and r.ok and r.action in written for k, r in batch.results.items()):
+        connection_right_confirmed(connection=connection, key="timesheet")
+    if any(isinstance(k, tuple) and r.ok and r.action in written for k, r in batch.results.items()):
+        connection_right_confirmed(connection=connection, key="wage_counts")
 
 
 def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
@@ -199,12 +233,12 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
         groups = defaultdict(list)
         for row in changed:
             values = (row.state, row.reason, row.message, row.request_id, row.attempts, row.next_attempt_at,
-                      row.sent_at)
+                      row.sent_at, row.locked_by)
             groups[values].append(row.id)
-        for (state, reason, message, request_id, attempts, next_at, sent_at), ids in groups.items():
+        for (state, reason, message, request_id, attempts, next_at, sent_at, locked_by), ids in groups.items():
             HourTransfer.objects.filter(id__in=ids).update(
                 state=state, reason=reason, message=message, request_id=request_id, attempts=attempts,
-                next_attempt_at=next_at, sent_at=sent_at, claimed_by="", updated_at=now,
+                next_attempt_at=next_at, sent_at=sent_at, locked_by=locked_by, claimed_by="", updated_at=now,
             )
         _mark_taken_out(batch, now=now)
         SyncRecord.objects.bulk_create(records)
@@ -222,19 +256,22 @@ def _mark(batch: Batch, row: HourTransfer, *, now: dt.datetime) -> str | None:
     wage_done = wage is None or wage.ok or (row.action == Action.DELETE and wage.state == State.HELD)
     row.claimed_by, row.updated_at = "", now
     if entry.ok and wage_done:
-        row.message, row.request_id = entry.message, entry.request_id
+        row.message, row.request_id, row.locked_by = entry.message, entry.request_id, ""
         row.state = State.SENT if row.action == Action.UPSERT else State.REMOVED
         row.reason, row.sent_at, row.attempts, row.next_attempt_at = "", now, 0, None
         return entry.action if row.action == Action.UPSERT else SyncRecord.Action.DELETED
     result = wage if entry.ok else entry
-    row.message, row.request_id = result.message, result.request_id
+    row.message, row.request_id, row.locked_by = result.message, result.request_id, result.locked_by
+    # A locked period is looked at again on a schedule (`corrections`), and goes once Tripletex has opened it.
+    recheck = now + dt.timedelta(seconds=settings.HOURS_LOCKED_RECHECK) if result.state == State.LOCKED else None
     # The hours are in Tripletex and only their count per wage type is not: the row is sent, and says why not all.
     sent_without_count = entry.ok and row.action == Action.UPSERT
     if result.state and sent_without_count:
-        row.state, row.reason, row.sent_at, row.attempts, row.next_attempt_at = State.SENT, result.reason, now, 0, None
+        row.state, row.reason, row.sent_at, row.attempts = State.SENT, result.reason, now, 0
+        row.next_attempt_at = recheck
         return entry.action
     if result.state:
-        row.state, row.reason = result.state, result.reason
+        row.state, row.reason, row.next_attempt_at = result.state, result.reason, recheck
         return SyncRecord.Action.SKIPPED if result.state == State.HELD else SyncRecord.Action.FAILED
     row.attempts += 1
     if row.attempts >= settings.HOURS_MAX_ATTEMPTS and sent_without_count:

@@ -46,7 +46,8 @@ def hours_runs(*, tenant: Tenant, limit: int = 30) -> QuerySet[SyncRun]:
 
 
 def hours_problems(*, tenant: Tenant, limit: int = 200) -> QuerySet[HourTransfer]:
-    """Rows that need the admin (`NEEDS_ADMIN`), with Tripletex's message."""
-    return HourTransfer.objects.filter(tenant=tenant).filter(NEEDS_ADMIN).select_related(
+    """Rows that need the admin (`NEEDS_ADMIN`), with Tripletex's message; locked ones are correction tasks of
+    their own (`corrections`)."""
+    return HourTransfer.objects.filter(tenant=tenant).filter(NEEDS_ADMIN).exclude(state=State.LOCKED).select_related(
         "entry__employee", "entry__project", "entry__activity", "slot"
     ).order_by("state", "-updated_at")[:limit]

@@ -28,7 +28,7 @@ from django.utils.translation import gettext_noop
 from tenants.models import Tenant
 
 from ..models import HourSlot, HourTransfer, SyncRecord
-from ..tripletex import RateLimited, TripletexClient, TripletexError
+from ..tripletex import Forbidden, RateLimited, TripletexClient, TripletexError, Unauthorized
 from ..tripletex.errors import Refusal, classify, describe
 
 logger = logging.getLogger("integrations.hours")
@@ -37,6 +37,10 @@ State, Action = HourTransfer.State, HourTransfer.Action
 
 # The `local_entry_id` of the row that holds someone else's share of a slot: no entry of ours has id 0.
 THEIRS = 0
+
+# Refusals that are about the call, not the data: the rate limit, the key, the rights of the key's user. They
+# stop the batch at once (nothing more can go) and are never taken for a refusal of one slot's hours.
+STOPS_BATCH = (RateLimited, Unauthorized, Forbidden)
 
 # Reasons shown to the admin: stored as msgids, translated where they are shown.
 REASON_LOCKED = gettext_noop("låst i Tripletex")
@@ -52,6 +56,7 @@ class SlotResult:
     message: str = ""
     request_id: str = ""
     action: str = SyncRecord.Action.UPDATED
+    locked_by: str = ""  # LOCKED: who approved the period in Tripletex, when its month status said
 
 
 @dataclass
@@ -62,6 +67,12 @@ class Batch:
     rows: list[HourTransfer] = field(default_factory=list)
     links: dict = field(default_factory=dict)
     results: dict = field(default_factory=dict)  # slot id (a wage count: ("wage", slot id)) → SlotResult
+    # 403s met on the way that did not stop the batch, for the push to record the rights they name.
+    forbidden: list = field(default_factory=list)
+    # (Tripletex employee id, "YYYY-MM") → who approved that month in Tripletex, as its month status says; and
+    # the months whose status Tripletex gave (a month it did not answer for is not known to be open).
+    approvers: dict = field(default_factory=dict)
+    months_read: set = field(default_factory=set)
     ours: dict = field(default_factory=dict)  # slot id → (our hours, our comments joined)
     theirs: dict = field(default_factory=dict)  # slot id → the row with their share
 
@@ -232,23 +243,38 @@ def locked_days(batch: Batch, days: set[tuple[int, dt.date]]) -> set[tuple[int, 
     for (year, month), employees in months.items():
         try:
             statuses = batch.client.timesheet_month_status(
-                employee_ids=sorted(employees), month=f"{year:04d}-{month:02d}",
-                fields="employee(id),approved,approvedUntilDate",
+                employee_ids=sorted(employees), month=f"{year:04d}-{month:02d}", fields=MONTH_FIELDS,
             )
-        except RateLimited:
+        except STOPS_BATCH:
             raise
         except TripletexError as exc:  # cannot tell: the refusal stands as Tripletex gave it
             logger.warning("month status for tenant %s: %s", batch.tenant.id, exc)
             continue
+        batch.months_read.add(f"{year:04d}-{month:02d}")
         for status in statuses:
             employee = (status.get("employee") or {}).get("id")
             until = str(status.get("approvedUntilDate") or "")[:10]
+            if approver_name(status):
+                batch.approvers[(employee, f"{year:04d}-{month:02d}")] = approver_name(status)
             for e, day in days:
                 if e == employee and (day.year, day.month) == (year, month) and (
                     status.get("approved") or (until and day.isoformat() <= until)
                 ):
                     locked.add((e, day))
     return locked
+
+
+MONTH_FIELDS = "employee(id),approved,approvedUntilDate,approvedDate,approvedBy(firstName,lastName)"
+
+
+def approver_name(status: dict) -> str:
+    """"Kari Nordmann (03.12.2026)": who approved the month in Tripletex, and when, from its month status."""
+    person = status.get("approvedBy") or {}
+    name = f"{person.get('firstName') or ''} {person.get('lastName') or ''}".strip()
+    day = str(status.get("approvedDate") or "")[:10]
+    if name and day:
+        name = f"{name} ({day[8:10]}.{day[5:7]}.{day[:4]})"
+    return name[:200]
 
 
 # Results.
@@ -258,9 +284,9 @@ def later(exc: TripletexError | None, *, message: str = "") -> SlotResult:
     return SlotResult(message=describe(exc) if exc else message, request_id=(exc.request_id or "") if exc else "")
 
 
-def locked(exc: TripletexError | None = None, *, reason: str = REASON_LOCKED) -> SlotResult:
+def locked(exc: TripletexError | None = None, *, reason: str = REASON_LOCKED, locked_by: str = "") -> SlotResult:
     return SlotResult(state=State.LOCKED, reason=reason, message=describe(exc) if exc else LOCKED_MESSAGE,
-                      request_id=(exc.request_id or "") if exc else "")
+                      request_id=(exc.request_id or "") if exc else "", locked_by=locked_by)
 
 
 def refusal(exc: TripletexError, *, reason: str = REASON_REFUSED, locked_reason: str = REASON_LOCKED) -> SlotResult:

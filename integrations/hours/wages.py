@@ -14,8 +14,10 @@ from django.db.models import Q
 from django.utils.translation import gettext_noop
 
 from ..models import HourSlot, HourTransfer, Link, SyncRecord
-from ..tripletex import Conflict, InDoubt, NotFound, RateLimited, TripletexError
+from ..tripletex import Conflict, Forbidden, InDoubt, NotFound, RateLimited, TripletexError, Unauthorized
+from ..tripletex.errors import describe
 from .slots import (
+    STOPS_BATCH,
     Batch,
     SlotResult,
     adopt,
@@ -41,6 +43,7 @@ HOLD_WAGE_TYPE = gettext_noop("lønnsart ikke koblet til Tripletex")
 WAGE_LOCKED = gettext_noop("antall per lønnsart låst i Tripletex")
 WAGE_REFUSED = gettext_noop("antall per lønnsart avvist av Tripletex")
 WAGE_GAVE_UP = gettext_noop("antall per lønnsart: ga opp etter gjentatte forsøk")
+WAGE_NO_RIGHT = gettext_noop("antall per lønnsart: API-nøkkelens bruker mangler tilgang i Tripletex")
 
 FIELDS = "id,version,date,count,description,employee(id),salaryType(id)"
 COUNT = {"hours_field": "count", "comment_field": "description"}
@@ -60,8 +63,13 @@ def sync(batch: Batch, rows: list[HourTransfer]) -> None:
             if slot.in_doubt and slot.tripletex_id is None and _linked(batch, slot):
                 _settle_doubt(batch, slot)
             result = _write(batch, slot, reread=True)
-        except RateLimited:
+        except (RateLimited, Unauthorized):
             raise
+        except Forbidden as exc:
+            # The user may write hours but not counts per wage type: the hours stand, the count waits for the right.
+            batch.forbidden.append(exc)
+            result = SlotResult(state=State.FAILED, reason=WAGE_NO_RIGHT, message=describe(exc),
+                                request_id=exc.request_id or "")
         except TripletexError as exc:
             result = _refused(batch, slot, exc) if exc.permanent else later(exc)
         batch.results[("wage", slot.id)] = result
@@ -100,7 +108,7 @@ def _create(batch: Batch, slot: HourSlot) -> SlotResult:
         return SlotResult(ok=True, action=SyncRecord.Action.CREATED)
     except TripletexError as exc:
         clear(slot)  # refused: nothing was created
-        if isinstance(exc, RateLimited) or not exc.permanent:
+        if isinstance(exc, STOPS_BATCH) or not exc.permanent:
             raise
         remote = _find(batch, slot)
         if remote is None:
@@ -119,7 +127,7 @@ def _update(batch: Batch, slot: HourSlot, *, reread: bool) -> SlotResult:
         remote = batch.client.timesheet_salary_type_spec_update(
             slot.tripletex_id, {"count": hours, "description": comment}, version=slot.tripletex_version or 0
         )
-    except RateLimited:
+    except STOPS_BATCH:
         slot.in_doubt = earlier
         raise
     except TripletexError as exc:
@@ -145,7 +153,7 @@ def _delete(batch: Batch, slot: HourSlot, *, reread: bool) -> SlotResult:
         batch.client.timesheet_salary_type_spec_delete(slot.tripletex_id)
     except NotFound:
         pass
-    except RateLimited:
+    except STOPS_BATCH:
         raise
     except TripletexError as exc:
         return _refused(batch, slot, exc) if exc.permanent else later(exc)
@@ -180,7 +188,7 @@ def _settle_doubt(batch: Batch, slot: HourSlot, *, just_sent: bool = False) -> N
 def _refused(batch: Batch, slot: HourSlot, exc: TripletexError) -> SlotResult:
     employee = batch.links.get((Link.Kind.EMPLOYEE, slot.employee_id))
     if employee is not None and (employee, slot.date) in locked_days(batch, {(employee, slot.date)}):
-        return locked(exc, reason=WAGE_LOCKED)
+        return locked(exc, reason=WAGE_LOCKED, locked_by=batch.approvers.get((employee, f"{slot.date:%Y-%m}"), ""))
     return refusal(exc, reason=WAGE_REFUSED, locked_reason=WAGE_LOCKED)
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from hr.models import Customer, Employee, Project
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import Conflict, NotFound, RateLimited, TripletexError
+from ...tripletex import Conflict, NotFound, RateLimited, TripletexError, Unauthorized
 from ..base import SyncContext
 from . import rules
 from .local import MODELS, employee_number_next, link_for_local, link_for_remote, row_get, values_apply
@@ -80,8 +80,8 @@ def handle_local_change(ctx: SyncContext, change: OutboundChange) -> None:
                link.tripletex_id if link else None)
     try:
         _upsert(ctx, kind, row, link, log)
-    except RateLimited:
-        raise  # not a failure: the platform sends it again after the reset
+    except (RateLimited, Unauthorized):
+        raise  # not the record's failure: the platform sends it again after the reset, or with a new key
     except TripletexError as exc:
         log.failure(exc)
         exc.logged = True
