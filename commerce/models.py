@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from tenants.models import TenantOwned
@@ -141,7 +142,7 @@ class Invoice(TenantOwned):
         indexes = [models.Index(fields=["tenant", "kid"])]
 
     def __str__(self):
-        return _("Faktura %(number)s") % {"number": self.number} if self.number else _("Fakturautkast")
+        return gettext("Faktura %(number)s") % {"number": self.number} if self.number else gettext("Fakturautkast")
 
     @property
     def is_draft(self) -> bool:
@@ -204,7 +205,7 @@ class PurchaseOrder(TenantOwned):
         constraints = [models.UniqueConstraint(fields=["tenant", "number"], name="purchase_order_number_unique")]
 
     def __str__(self):
-        return _("Innkjøpsordre %(number)s") % {"number": self.number}
+        return gettext("Innkjøpsordre %(number)s") % {"number": self.number}
 
     @property
     def total(self) -> Decimal:

@@ -24,7 +24,8 @@ class VatCode(models.TextChoices):
 
 
 VAT_RATES: dict[str, Decimal] = {
-    VatCode.HIGH: Decimal("25"), VatCode.MEDIUM: Decimal("15"), VatCode.LOW: Decimal("12"), VatCode.EXEMPT: Decimal("0"),
+    VatCode.HIGH: Decimal("25"), VatCode.MEDIUM: Decimal("15"), VatCode.LOW: Decimal("12"),
+    VatCode.EXEMPT: Decimal("0"),
 }
 
 

@@ -103,7 +103,8 @@ def _components_set(*, tenant: Tenant, product: Product, components: list[tuple[
         if part.pk in seen:
             raise ValidationError(_("«%(name)s» står to ganger i pakken. Slå linjene sammen.") % {"name": part})
         if part.components.exists():
-            raise ValidationError(_("«%(name)s» er selv en pakke; en pakke kan ikke inneholde pakker.") % {"name": part})
+            raise ValidationError(
+                _("«%(name)s» er selv en pakke; en pakke kan ikke inneholde pakker.") % {"name": part})
         if quantity is None or quantity <= 0:
             raise ValidationError(_("Antallet i en pakke må være større enn null."))
         seen.add(part.pk)
