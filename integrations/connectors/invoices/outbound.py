@@ -93,7 +93,7 @@ def refusal_words(exc: TripletexError) -> str:
         hint = _("Tripletex svarte ikke som ventet; det prøves igjen av seg selv.")
     else:
         hint = _("Tripletex tok ikke imot bilaget.")
-    return f"{hint} {_('Tripletex sier:')} {theirs}"
+    return _("%(hint)s Tripletex sier: %(theirs)s") % {"hint": hint, "theirs": theirs}
 
 
 # --- invoices -----------------------------------------------------------------------------------------
