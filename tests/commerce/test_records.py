@@ -9,7 +9,7 @@ from django_scopes import ScopeError
 
 from commerce import services
 from commerce.kid import is_valid_mod10
-from commerce.models import Invoice, LedgerAccount, Payment, Product
+from commerce.models import Invoice, LedgerAccount, Payment
 from tenants.models import TenantOwned
 from tests.factories import CustomerFactory, ProductFactory, SupplierFactory
 
