@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "hr",
     "integrations",
     "wizard",
+    "commerce",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +133,9 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "staticfiles"
 STATIC_ROOT.mkdir(exist_ok=True)
+# Uploaded and generated files (invoice PDFs). Never served as static files: a view checks who asks.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
+MEDIA_URL = "media/"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -8,6 +8,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("tenants.urls")),
     path("", include("hr.urls")),
+    path("", include("commerce.urls")),
     path("integrasjoner/", include("integrations.urls")),
     path("tripletex/", include("wizard.urls")),
     path("webhooks/tripletex/<uuid:key>/", tripletex_webhook, name="tripletex_webhook"),

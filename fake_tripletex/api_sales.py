@@ -166,6 +166,30 @@ def pay_invoice(req: Request) -> Response:
 
 
 # --- vouchers ----------------------------------------------------------------------------------
+# Outgoing VAT is posted by Tripletex itself: a posting with a VAT type carries the gross amount, and
+# Tripletex splits it into the net amount on the posting and a system-generated row on the VAT account.
+VAT_ACCOUNTS = {25.0: 2700, 15.0: 2701, 12.0: 2702}
+
+
+def _vat_rows(req: Request, posting: dict) -> list[dict]:
+    vat = req.company.get("vat_type", (posting.get("vatType") or {}).get("id")) if posting.get("vatType") else None
+    rate = float((vat or {}).get("percentage", 0))
+    account_number = VAT_ACCOUNTS.get(rate)
+    if not rate or account_number is None:
+        return []
+    gross = float(posting["amountGross"])
+    net = _money(gross / (1 + rate / 100))
+    posting["amount"] = posting["amountCurrency"] = net
+    account = next((a for a in req.company.objects["ledger_account"].values() if a.get("number") == account_number),
+                   None)
+    if account is None:
+        return []
+    vat_amount = _money(gross - net)
+    return [{"account": {"id": account["id"]}, "amount": vat_amount, "amountCurrency": vat_amount,
+             "amountGross": vat_amount, "amountGrossCurrency": vat_amount, "date": posting["date"],
+             "description": posting.get("description", ""), "vatType": {"id": vat["id"]}, "systemGenerated": True}]
+
+
 def post_voucher(req: Request) -> Response:
     body = dict(req.body) if isinstance(req.body, dict) else req.body
     if not isinstance(body, dict):
@@ -196,6 +220,20 @@ def post_voucher(req: Request) -> Response:
     if abs(total) >= 0.005:
         msg = f"Bilaget er ikke i balanse. Differanse: {total:.2f}."
         raise errors.ApiError(422, 15000, msg, developer="VOUCHER_NOT_BALANCED", validation=[("postings", msg)])
+    # A period closed in Tripletex (a company-wide lock from the control API) takes no postings.
+    voucher_date = date.fromisoformat(voucher["date"])
+    if any(p.employee_id is None and p.covers(voucher_date, None) for p in req.company.locks):
+        msg = f"Perioden er stengt for føring. Datoen {voucher['date']} er i en lukket periode."
+        raise errors.ApiError(422, 15000, msg, developer="PERIOD_CLOSED", validation=[("date", msg)])
+    for p in prepared:
+        if not req.company.get("ledger_account", (p.get("account") or {}).get("id")):
+            raise errors.validation("postings.account", "Kontoen finnes ikke.")
+    generated = []
+    for p in prepared:
+        generated += _vat_rows(req, p)
+    for i, row in enumerate(generated, start=len(prepared) + 1):
+        row["row"] = i
+    prepared += generated
     store = req.app.store
     send = req.params.get("sendToLedger", "true").lower() != "false"
     year = int(voucher["date"][:4])

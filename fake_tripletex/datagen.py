@@ -60,6 +60,8 @@ ACCOUNTS = [  # (number, name, type, bank, inactive)
     (1920, "Bankinnskudd", "ASSETS", True, False),
     (2400, "Leverandørgjeld", "LIABILITIES", False, False),
     (2700, "Utgående merverdiavgift, høy sats", "LIABILITIES", False, False),
+    (2701, "Utgående merverdiavgift, middels sats", "LIABILITIES", False, False),
+    (2702, "Utgående merverdiavgift, lav sats", "LIABILITIES", False, False),
     (3000, "Salgsinntekt, avgiftspliktig", "OPERATING_REVENUES", False, False),
     (3100, "Salgsinntekt, avgiftsfri", "OPERATING_REVENUES", False, False),
     (4000, "Innkjøp råvarer og halvfabrikater", "OPERATING_EXPENSES", False, False),

@@ -78,6 +78,9 @@ class Link(TenantOwned):
         WAGE_TYPE = "wage_type", _("Lønnsart")
         ACTIVITY = "activity", _("Aktivitet")
         CUSTOMER = "customer", _("Kunde")
+        # An issued invoice ↔ its voucher; a payment ↔ its payment voucher (seed 004).
+        INVOICE = "invoice", _("Faktura")
+        PAYMENT = "payment", _("Innbetaling")
 
     class State(models.TextChoices):
         LINKED = "linked", _("Koblet")

@@ -40,6 +40,12 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Invoice PDFs a test makes go to its own folder, not the checkout's var/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
 def _no_client_outlives_its_test():
     """Pooled Tripletex clients hold sessions of a company made for one test; never let the next test reuse one."""
     yield

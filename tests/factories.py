@@ -103,3 +103,21 @@ class TimeEntryFactory(factory.django.DjangoModelFactory):
     employee = factory.LazyAttribute(lambda o: EmployeeFactory(tenant=o.tenant))
     project = factory.LazyAttribute(lambda o: ProjectFactory(tenant=o.tenant))
     activity = factory.LazyAttribute(lambda o: ActivityFactory(tenant=o.tenant))
+
+
+class ProductFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "commerce.Product"
+
+    number = factory.Sequence(lambda n: str(500 + n))
+    name = factory.Sequence(lambda n: f"Vare {n}")
+    sales_price = Decimal("100.00")
+    cost_price = Decimal("60.00")
+
+
+class SupplierFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "commerce.Supplier"
+
+    supplier_number = factory.Sequence(lambda n: str(40000 + n))
+    name = factory.Sequence(lambda n: f"Leverandør {n} AS")

@@ -2,6 +2,7 @@
 from django.core.management import call_command
 from django.db.models import Count
 
+from commerce.models import Invoice, LedgerAccount, Payment, Product, PurchaseOrder, Supplier
 from hr.models import Employee, Project, TimeEntry
 from tenants.models import Membership, Tenant, User
 
@@ -14,6 +15,12 @@ def snapshot():
         "employees": sorted(Employee.objects.values_list("email", "employee_number")),
         "projects": sorted(Project.objects.values_list("number", "name")),
         "entries": sorted(TimeEntry.objects.values_list("id", "status", "hours", "updated_at")),
+        "products": sorted(Product.objects.values_list("number", "updated_at")),
+        "suppliers": sorted(Supplier.objects.values_list("supplier_number", "updated_at")),
+        "accounts": sorted(LedgerAccount.objects.values_list("number", "tripletex_number")),
+        "invoices": sorted(Invoice.objects.values_list("id", "number", "status", "pdf", "updated_at")),
+        "payments": sorted(Payment.objects.values_list("id", "amount")),
+        "purchase_orders": sorted(PurchaseOrder.objects.values_list("id", "number")),
     }
 
 
@@ -35,3 +42,18 @@ def test_seed_demo_twice_changes_nothing(db):
     first = snapshot()
     call_command("seed_demo")
     assert snapshot() == first
+
+
+def test_seed_demo_makes_products_suppliers_issued_invoices_with_pdfs_payments_and_a_purchase_order(db):
+    call_command("seed_demo")
+    demo = Tenant.objects.get(slug="demo")
+    assert Product.objects.filter(tenant=demo).count() >= 5
+    assert Product.objects.filter(tenant=demo, components__isnull=False).exists()
+    assert Supplier.objects.filter(tenant=demo).count() == 2
+    issued = Invoice.objects.filter(tenant=demo, status=Invoice.Status.ISSUED)
+    assert [i.number for i in issued.order_by("number")] == [1, 2, 3]
+    assert all(i.pdf and i.pdf.read().startswith(b"%PDF") for i in issued)
+    assert Invoice.objects.filter(tenant=demo, status=Invoice.Status.DRAFT).count() == 1
+    assert sorted(Payment.objects.filter(tenant=demo).values_list("source", flat=True)) == ["kid", "manual"]
+    assert PurchaseOrder.objects.filter(tenant=demo).count() == 1
+    assert LedgerAccount.objects.filter(tenant=demo, role="receivable").exclude(tripletex_number="").exists()

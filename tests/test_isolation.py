@@ -28,11 +28,18 @@ PARAMS = {
     "link_id": lambda objs: objs["link"].id,
     "connector": lambda objs: "master_data",
     "change_id": lambda objs: objs["remote_change"].id,
+    "invoice_id": lambda objs: objs["invoice"].id,
+    "product_id": lambda objs: objs["product"].id,
+    "supplier_id": lambda objs: objs["supplier"].id,
+    "terms_id": lambda objs: objs["terms"].id,
+    "order_id": lambda objs: objs["purchase_order"].id,
+    "account_id": lambda objs: objs["account"].id,
 }
 
 NOT_OBJECTS = {"kind", "step", "connector"}
 
-A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart", "Alfakunde")
+A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart", "Alfakunde", "Alfavare", "Alfaleverandør",
+             "Alfabetingelse", "Alfakonto")
 
 
 def _walk(resolver, prefix=""):
@@ -72,7 +79,31 @@ def a_objects(world, hr_a):
         tenant=world.a, kind="project", tripletex_company_id=1, tripletex_id=1, change="new", label="Alfahemmelig",
     )
     return {**hr_a, "run": run, "record": record, "connection": connection, "link": link,
-            "remote_change": remote_change}
+            "remote_change": remote_change, **_commerce_a(world, hr_a)}
+
+
+def _commerce_a(world, hr_a) -> dict:
+    """A's commerce records: an issued invoice (with its PDF), a draft, a product, a supplier, an order."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from commerce import services
+
+    t = world.a
+    product = services.product_save(tenant=t, data={"number": "77", "name": "Alfavare", "sales_price": Decimal("10")})
+    supplier = services.supplier_save(tenant=t, data={"supplier_number": "77", "name": "Alfaleverandør AS"})
+    terms = services.payment_terms_save(tenant=t, data={"name": "Alfabetingelse", "days": 20})
+    account = services.ledger_account_save(tenant=t, data={"number": "3000", "name": "Alfakonto", "role": "sales"})
+    data = {"customer": hr_a["customer"], "invoice_date": dt.date(2026, 3, 1), "comment": "Alfahemmelig faktura"}
+    invoice = services.invoice_issue(
+        tenant=t, by=None,
+        invoice=services.invoice_draft_save(tenant=t, data=data, lines=[{"product": product, "quantity": Decimal(1)}]),
+    )
+    services.invoice_draft_save(tenant=t, data=data, lines=[{"product": product, "quantity": Decimal(2)}])
+    order = services.purchase_order_create(tenant=t, supplier=supplier, order_date=dt.date(2026, 3, 1),
+                                           lines=[{"product": product, "quantity": Decimal(1)}])
+    return {"invoice": invoice, "product": product, "supplier": supplier, "terms": terms, "account": account,
+            "purchase_order": order}
 
 
 def test_routes_are_found():
@@ -87,7 +118,8 @@ def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
     has_params = any(name not in NOT_OBJECTS for name in re.findall(r"<(?:\w+:)?(\w+)>", route))
     entry = a_objects["entry"]
     before = (entry.status, entry.hours, entry.updated_at)
-    registers = [a_objects[name] for name in ("project", "customer", "employee")]
+    registers = [a_objects[name] for name in ("project", "customer", "employee", "invoice", "product", "supplier",
+                                              "terms", "account")]
     registers_before = [obj.updated_at for obj in registers]
 
     for method in ("get", "post"):

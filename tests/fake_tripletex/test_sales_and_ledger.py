@@ -80,3 +80,32 @@ def test_control_api_objects_and_reset_keep_demo_tokens(fake_tripletex):
     assert info["companies"][0]["employee_tokens"] == fake_tripletex.demo["employee_tokens"]
     s = fake_tripletex.session()
     assert s.get(fake_tripletex.base_url + "/token/session/>whoAmI").status_code == 200
+
+
+def test_voucher_posting_with_a_vat_type_is_split_into_net_and_a_vat_row(api):
+    acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
+    vat15 = api.get(api.base + "/ledger/vatType", params={"number": "31", "fields": "id"}).json()["values"][0]["id"]
+    r = api.post(api.base + "/ledger/voucher", params={"sendToLedger": "true"}, json={
+        "date": "2031-06-01", "description": "Faktura 7", "externalVoucherNumber": "GJ-7",
+        "postings": [{"row": 1, "account": {"id": acc[1500]}, "amountGross": 115, "amountGrossCurrency": 115},
+                     {"row": 2, "account": {"id": acc[3000]}, "amountGross": -115, "amountGrossCurrency": -115,
+                      "vatType": {"id": vat15}}]})
+    assert r.status_code == 201
+    got = api.get(api.base + "/ledger/voucher/" + str(r.json()["value"]["id"]),
+                  params={"fields": "postings(account(number),amount,amountGross)"}).json()["value"]
+    assert sorted((p["account"]["number"], p["amount"]) for p in got["postings"]) == [
+        (1500, 115), (2701, -15), (3000, -100)]
+
+
+def test_voucher_in_a_closed_period_is_refused(api, fake_tripletex):
+    cid = fake_tripletex.demo["id"]
+    fake_tripletex.lock_period(cid, "2031-07-01", "2031-07-31")
+    acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
+    try:
+        r = api.post(api.base + "/ledger/voucher", params={"sendToLedger": "true"}, json={
+            "date": "2031-07-15", "description": "Stengt",
+            "postings": [{"row": 1, "account": {"id": acc[1500]}, "amountGross": 10},
+                         {"row": 2, "account": {"id": acc[3100]}, "amountGross": -10}]})
+    finally:
+        fake_tripletex.unlock_all(cid)
+    assert r.status_code == 422 and "stengt" in r.json()["message"]

@@ -40,6 +40,12 @@ class LedgerMixin(ResourceBase):
             f"/ledger/voucher/{voucher_id}/attachment", files={"file": (filename, content, content_type)}
         )
 
+    def vat_type_list(
+        self, *, number: str | None = None, fields: Fields = None, progress: Progress | None = None
+    ) -> list[dict]:
+        """VAT types (`GET /ledger/vatType`); `number` is Tripletex's code, e.g. "3" for outgoing 25 %."""
+        return self.list_all("/ledger/vatType", params={"number": number}, fields=fields, progress=progress)
+
     def ledger_account_list(
         self,
         *,

@@ -1,0 +1,70 @@
+"""Reads for the commerce pages."""
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+
+from tenants.models import Tenant
+
+from .models import Invoice, LedgerAccount, Payment, PaymentTerms, Product, PurchaseOrder, Supplier
+
+
+def _search(qs: QuerySet, q: str, fields: tuple[str, ...]) -> QuerySet:
+    """Every word must be found in one of `fields`."""
+    for word in q.split():
+        match = Q()
+        for field in fields:
+            match |= Q(**{f"{field}__icontains": word})
+        qs = qs.filter(match)
+    return qs
+
+
+def product_list(*, tenant: Tenant, q: str = "") -> QuerySet[Product]:
+    return _search(Product.objects.filter(tenant=tenant), q, ("number", "name")).order_by("number", "id")
+
+
+def supplier_list(*, tenant: Tenant, q: str = "") -> QuerySet[Supplier]:
+    qs = Supplier.objects.filter(tenant=tenant)
+    return _search(qs, q, ("supplier_number", "name", "org_number", "city")).order_by("name", "id")
+
+
+def payment_terms_list(*, tenant: Tenant) -> QuerySet[PaymentTerms]:
+    return PaymentTerms.objects.filter(tenant=tenant).order_by("days", "name")
+
+
+def with_paid(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
+    """Each invoice with `paid` (sum of its payments) and `outstanding`, in one query."""
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return qs.annotate(
+        paid=Coalesce(Sum("payments__amount"), Value(Decimal("0")), output_field=money),
+    ).annotate(outstanding=F("amount_gross") - F("paid"))
+
+
+def invoice_list(*, tenant: Tenant, q: str = "", status: str = "") -> QuerySet[Invoice]:
+    """status: "" all, "draft", "issued", or "unpaid" (issued with something left to pay)."""
+    qs = with_paid(Invoice.objects.filter(tenant=tenant).select_related("customer", "project"))
+    if status in Invoice.Status.values:
+        qs = qs.filter(status=status)
+    elif status == "unpaid":
+        qs = qs.filter(status=Invoice.Status.ISSUED, outstanding__gt=0)
+    qs = _search(qs, q, ("number", "kid", "customer__name", "customer__customer_number", "order_number",
+                         "project__number"))
+    return qs.order_by("-invoice_date", "-number", "-id")
+
+
+def payment_list(*, tenant: Tenant, q: str = "") -> QuerySet[Payment]:
+    qs = Payment.objects.filter(tenant=tenant).select_related("invoice", "invoice__customer")
+    return _search(qs, q, ("kid", "invoice__number", "invoice__customer__name")).order_by("-date", "-id")
+
+
+def purchase_order_list(*, tenant: Tenant, q: str = "") -> QuerySet[PurchaseOrder]:
+    qs = PurchaseOrder.objects.filter(tenant=tenant).select_related("supplier", "project")
+    qs = _search(qs, q, ("number", "supplier__name", "project__number", "project__name"))
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return qs.annotate(sum=Coalesce(Sum("lines__amount"), Value(Decimal("0")), output_field=money)).order_by("-number")
+
+
+def ledger_account_list(*, tenant: Tenant) -> QuerySet[LedgerAccount]:
+    return LedgerAccount.objects.filter(tenant=tenant).order_by("number", "id")

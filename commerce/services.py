@@ -1,0 +1,344 @@
+"""State changes of the commerce records. Pages, commands, the demo seed and (later) the API call these.
+
+Issuing an invoice and registering a payment are the two changes Tripletex hears of: each records its
+change for a switched-on connector in the same transaction (`local_change_record`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Model, Sum
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from hr.models import Customer, Project
+from integrations.connectors.services import local_change_record
+from tenants.models import Tenant, User
+
+from . import kid as kids
+from .models import (
+    Invoice, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent, PurchaseOrder,
+    PurchaseOrderLine, Supplier,
+)
+from .money import VAT_RATES, invoice_totals, line_amount
+from .pdf import invoice_pdf
+
+# The outbox kinds of the invoice connector (`integrations.models.Link.Kind` values).
+INVOICE_KIND = "invoice"
+PAYMENT_KIND = "payment"
+
+
+def _check_same_tenant(*, tenant: Tenant, **related: Model | None) -> None:
+    for field, obj in related.items():
+        if obj is not None and obj.tenant_id != tenant.id:
+            raise ValidationError({field: _("Ukjent valg.")})
+
+
+def _assign(instance: Model, data: dict[str, Any], allowed: tuple[str, ...]) -> bool:
+    unknown = set(data) - set(allowed)
+    if unknown:
+        raise ValueError(f"not fields of {type(instance).__name__}: {sorted(unknown)}")
+    changed = False
+    for name, value in data.items():
+        if isinstance(value, str):
+            value = value.strip()
+        try:
+            current = getattr(instance, name)
+        except ObjectDoesNotExist:  # a required relation not set yet on a new row
+            current = None
+        if current != value:
+            setattr(instance, name, value)
+            changed = True
+    return changed
+
+
+def _save_unique(instance: Model, *, field: str, message: str) -> None:
+    """Save; a number another row of the company already has is the form's error, not a 500."""
+    instance.full_clean(exclude=["tenant"], validate_constraints=False)
+    model = type(instance)
+    if model.objects.filter(tenant=instance.tenant, **{field: getattr(instance, field)}).exclude(
+        pk=instance.pk
+    ).exists():
+        raise ValidationError({field: message})
+    try:
+        with transaction.atomic():
+            instance.save()
+    except IntegrityError as exc:
+        raise ValidationError({field: message}) from exc
+
+
+# --- products ------------------------------------------------------------------------------------------
+
+PRODUCT_FIELDS = ("number", "name", "unit", "sales_price", "cost_price", "vat_code", "active")
+
+
+@transaction.atomic
+def product_save(
+    *, tenant: Tenant, data: dict[str, Any], components: list[tuple[Product, Decimal]] | None = None,
+    product: Product | None = None,
+) -> Product:
+    """Create (no `product`) or change a product; `components` (product, quantity) make it a bundle."""
+    product = product or Product(tenant=tenant)
+    _assign(product, data, PRODUCT_FIELDS)
+    for field in ("sales_price", "cost_price"):
+        if getattr(product, field) is not None and getattr(product, field) < 0:
+            raise ValidationError({field: _("Prisen kan ikke være negativ.")})
+    _save_unique(product, field="number", message=_("Varenummeret er allerede i bruk."))
+    if components is not None:
+        _components_set(tenant=tenant, product=product, components=components)
+    return product
+
+
+def _components_set(*, tenant: Tenant, product: Product, components: list[tuple[Product, Decimal]]) -> None:
+    seen = set()
+    for part, quantity in components:
+        _check_same_tenant(tenant=tenant, component=part)
+        if part.pk == product.pk:
+            raise ValidationError(_("En pakke kan ikke inneholde seg selv."))
+        if part.pk in seen:
+            raise ValidationError(_("«%(name)s» står to ganger i pakken. Slå linjene sammen.") % {"name": part})
+        if part.components.exists():
+            raise ValidationError(
+                _("«%(name)s» er selv en pakke; en pakke kan ikke inneholde pakker.") % {"name": part})
+        if quantity is None or quantity <= 0:
+            raise ValidationError(_("Antallet i en pakke må være større enn null."))
+        seen.add(part.pk)
+    if components and product.in_bundles.exists():
+        raise ValidationError(_("Varen er del av en annen pakke og kan ikke selv være en pakke."))
+    ProductComponent.objects.filter(tenant=tenant, bundle=product).delete()
+    ProductComponent.objects.bulk_create([
+        ProductComponent(tenant=tenant, bundle=product, component=part, quantity=quantity)
+        for part, quantity in components
+    ])
+
+
+# --- suppliers, payment terms, accounts ------------------------------------------------------------------
+
+SUPPLIER_FIELDS = ("supplier_number", "name", "org_number", "email", "phone", "city")
+
+
+@transaction.atomic
+def supplier_save(*, tenant: Tenant, data: dict[str, Any], supplier: Supplier | None = None) -> Supplier:
+    supplier = supplier or Supplier(tenant=tenant)
+    _assign(supplier, data, SUPPLIER_FIELDS)
+    if supplier.org_number:
+        supplier.org_number = "".join(supplier.org_number.split())
+    _save_unique(supplier, field="supplier_number", message=_("Leverandørnummeret er allerede i bruk."))
+    return supplier
+
+
+@transaction.atomic
+def payment_terms_save(*, tenant: Tenant, data: dict[str, Any], terms: PaymentTerms | None = None) -> PaymentTerms:
+    terms = terms or PaymentTerms(tenant=tenant)
+    _assign(terms, data, ("name", "days"))
+    _save_unique(terms, field="days", message=_("Det finnes allerede en betalingsbetingelse med så mange dager."))
+    return terms
+
+
+LEDGER_ACCOUNT_FIELDS = ("number", "name", "role", "vat_code", "tripletex_number")
+
+
+@transaction.atomic
+def ledger_account_save(
+    *, tenant: Tenant, data: dict[str, Any], account: LedgerAccount | None = None,
+) -> LedgerAccount:
+    """Our account and the Tripletex account it posts to; one account per use and VAT code."""
+    account = account or LedgerAccount(tenant=tenant)
+    _assign(account, data, LEDGER_ACCOUNT_FIELDS)
+    for field in ("number", "tripletex_number"):
+        value = getattr(account, field)
+        if value and not (value.isascii() and value.isdigit()):
+            raise ValidationError({field: _("Et kontonummer består av sifre.")})
+    if LedgerAccount.objects.filter(tenant=tenant, role=account.role, vat_code=account.vat_code).exclude(
+        pk=account.pk
+    ).exists():
+        raise ValidationError({"vat_code": _("Det finnes allerede en konto for denne bruken og mva-koden.")})
+    _save_unique(account, field="number", message=_("Kontonummeret er allerede i kontoplanen."))
+    return account
+
+
+# --- invoices ------------------------------------------------------------------------------------------
+
+INVOICE_FIELDS = (
+    "invoice_date", "order_number", "order_date", "customer", "department_number", "project", "currency",
+    "delivery_date", "payment_terms", "comment",
+)
+
+
+def _lines_build(*, tenant: Tenant, lines: list[dict[str, Any]], model: type) -> list:
+    built = []
+    for position, line in enumerate(lines, start=1):
+        product = line.get("product")
+        _check_same_tenant(tenant=tenant, product=product)
+        quantity = line["quantity"]
+        if quantity is None or quantity == 0:
+            raise ValidationError(_("Linje %(n)d: antallet kan ikke være null.") % {"n": position})
+        description = (line.get("description") or "").strip() or (product.name if product else "")
+        if not description:
+            raise ValidationError(_("Linje %(n)d mangler beskrivelse.") % {"n": position})
+        price_field = "unit_price" if model is InvoiceLine else "unit_cost"
+        price = line.get(price_field)
+        if price is None and product is not None:
+            price = product.sales_price if model is InvoiceLine else product.cost_price
+        if price is None:
+            raise ValidationError(_("Linje %(n)d mangler pris.") % {"n": position})
+        values = {"description": description[:300], "product": product, "quantity": quantity, price_field: price,
+                  "amount": line_amount(unit_price=price, quantity=quantity)}
+        if model is InvoiceLine:
+            vat_code = line.get("vat_code") or (product.vat_code if product else "")
+            if vat_code not in VAT_RATES:
+                raise ValidationError(_("Linje %(n)d har ukjent mva-kode.") % {"n": position})
+            values["vat_code"] = vat_code
+        built.append(model(tenant=tenant, position=position, **values))
+    return built
+
+
+@transaction.atomic
+def invoice_draft_save(
+    *, tenant: Tenant, data: dict[str, Any], lines: list[dict[str, Any]], invoice: Invoice | None = None,
+) -> Invoice:
+    """Create or change a draft with its lines; each line: description, product, unit_price, quantity, vat_code."""
+    if invoice is not None:
+        invoice = Invoice.objects.select_for_update().get(pk=invoice.pk, tenant=tenant)
+        if not invoice.is_draft:
+            raise ValidationError(_("En utstedt faktura kan ikke endres."))
+    invoice = invoice or Invoice(tenant=tenant)
+    _assign(invoice, data, INVOICE_FIELDS)
+    _check_same_tenant(tenant=tenant, customer=invoice.customer, project=invoice.project,
+                       payment_terms=invoice.payment_terms)
+    invoice.currency = (invoice.currency or "NOK").upper()
+    if not (len(invoice.currency) == 3 and invoice.currency.isascii() and invoice.currency.isalpha()):
+        raise ValidationError({"currency": _("Valuta skrives som en valutakode på tre bokstaver, for eksempel NOK.")})
+    if invoice.customer.status == Customer.Status.DELETED:
+        raise ValidationError({"customer": _("Kunden er slettet.")})
+    if invoice.project is not None and invoice.project.status == Project.Status.DELETED:
+        raise ValidationError({"project": _("Prosjektet er slettet.")})
+    if not lines:
+        raise ValidationError(_("En faktura må ha minst én linje."))
+    built = _lines_build(tenant=tenant, lines=lines, model=InvoiceLine)
+    totals = invoice_totals((line.vat_code, line.amount) for line in built)
+    invoice.amount_net, invoice.amount_vat, invoice.amount_gross = totals.net, totals.vat, totals.gross
+    invoice.full_clean(exclude=["tenant", "pdf"], validate_constraints=False)
+    invoice.save()
+    InvoiceLine.objects.filter(tenant=tenant, invoice=invoice).delete()
+    for line in built:
+        line.invoice = invoice
+    InvoiceLine.objects.bulk_create(built)
+    return invoice
+
+
+def _due_date(invoice: Invoice) -> dt.date:
+    days = invoice.payment_terms.days if invoice.payment_terms_id else invoice.customer.payment_terms_days
+    return invoice.invoice_date + dt.timedelta(days=days)
+
+
+@transaction.atomic
+def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoice:
+    """Draft → issued: the next number, its KID, the due date, the totals and the PDF, all at once.
+
+    Numbers follow each other without gaps per company (bokføringsforskriften); the company row is
+    locked while the next one is taken, so two issues at once cannot take the same number.
+    """
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    invoice = Invoice.objects.select_for_update().select_related("customer", "project", "payment_terms").get(
+        pk=invoice.pk, tenant=tenant,
+    )
+    if not invoice.is_draft:
+        raise ValidationError(_("Fakturaen er allerede utstedt."))
+    lines = list(InvoiceLine.objects.filter(tenant=tenant, invoice=invoice))
+    if not lines:
+        raise ValidationError(_("En faktura må ha minst én linje."))
+    totals = invoice_totals((line.vat_code, line.amount) for line in lines)
+    if totals.gross <= 0:
+        raise ValidationError(_("Fakturaen må være på et beløp over null. Kreditnotaer lages ikke her ennå."))
+    number = (Invoice.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0) + 1
+    invoice.status = Invoice.Status.ISSUED
+    invoice.number = number
+    invoice.kid = kids.kid_for_invoice(number)
+    invoice.due_date = _due_date(invoice)
+    invoice.amount_net, invoice.amount_vat, invoice.amount_gross = totals.net, totals.vat, totals.gross
+    invoice.issued_at, invoice.issued_by = timezone.now(), by
+    with translation.override("nb"):
+        content = invoice_pdf(invoice, lines=lines)
+    invoice.pdf.save(f"faktura-{number}.pdf", ContentFile(content), save=False)
+    # The file is written before the row commits; a rollback leaves an orphan file, never a row without its PDF.
+    invoice.save()
+    local_change_record(tenant=tenant, kind=INVOICE_KIND, local_id=invoice.id,
+                        snapshot={"label": str(invoice), "number": str(number)})
+    return invoice
+
+
+def invoice_outstanding(invoice: Invoice) -> Decimal:
+    paid = Payment.objects.filter(tenant_id=invoice.tenant_id, invoice=invoice).aggregate(s=Sum("amount"))["s"]
+    return invoice.amount_gross - (paid or Decimal("0"))
+
+
+# --- payments -----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def payment_register(
+    *, tenant: Tenant, date: dt.date, amount: Decimal, by: User | None, invoice: Invoice | None = None,
+    kid: str = "",
+) -> Payment:
+    """A payment on an issued invoice: by KID (from the bank's OCR file, or typed) or by hand on the invoice."""
+    kid = kids.normalise(kid)
+    if kid:
+        if not kids.is_valid_kid(kid):
+            raise ValidationError({"kid": _("KID-en er ikke gyldig: kontrollsifferet stemmer ikke.")})
+        found = Invoice.objects.filter(tenant=tenant, kid=kid, status=Invoice.Status.ISSUED).first()
+        if found is None:
+            raise ValidationError({"kid": _("Ingen utstedt faktura har denne KID-en.")})
+        if invoice is not None and invoice.pk != found.pk:
+            raise ValidationError({"kid": _("KID-en hører til en annen faktura.")})
+        invoice, source = found, Payment.Source.KID
+    else:
+        if invoice is None:
+            raise ValidationError({"invoice": _("Velg fakturaen, eller oppgi KID.")})
+        source = Payment.Source.MANUAL
+    _check_same_tenant(tenant=tenant, invoice=invoice)
+    invoice = Invoice.objects.select_for_update().get(pk=invoice.pk, tenant=tenant)
+    if invoice.is_draft:
+        raise ValidationError({"invoice": _("Et fakturautkast kan ikke betales; utsted fakturaen først.")})
+    if amount is None or amount <= 0:
+        raise ValidationError({"amount": _("Beløpet må være større enn null.")})
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValidationError({"amount": _("Beløpet kan ha høyst to desimaler.")})
+    outstanding = invoice_outstanding(invoice)
+    if amount > outstanding:
+        raise ValidationError({"amount": _("Beløpet er større enn det som gjenstår på fakturaen (%(rest)s).")
+                               % {"rest": f"{outstanding:.2f}"}})
+    if date < invoice.invoice_date:
+        raise ValidationError({"date": _("Betalingsdatoen kan ikke være før fakturadatoen.")})
+    payment = Payment.objects.create(tenant=tenant, invoice=invoice, date=date, amount=amount, source=source,
+                                     kid=kid, registered_by=by)
+    local_change_record(tenant=tenant, kind=PAYMENT_KIND, local_id=payment.id,
+                        snapshot={"label": _("Innbetaling på %(invoice)s") % {"invoice": invoice}})
+    return payment
+
+
+# --- purchase orders ----------------------------------------------------------------------------------
+
+@transaction.atomic
+def purchase_order_create(
+    *, tenant: Tenant, supplier: Supplier, order_date: dt.date, lines: list[dict[str, Any]],
+    project: Project | None = None, delivery_date: dt.date | None = None, comment: str = "",
+) -> PurchaseOrder:
+    _check_same_tenant(tenant=tenant, supplier=supplier, project=project)
+    if not lines:
+        raise ValidationError(_("En innkjøpsordre må ha minst én linje."))
+    if delivery_date and delivery_date < order_date:
+        raise ValidationError({"delivery_date": _("Leveringsdatoen kan ikke være før ordredatoen.")})
+    built = _lines_build(tenant=tenant, lines=lines, model=PurchaseOrderLine)
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    number = (PurchaseOrder.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0) + 1
+    order = PurchaseOrder.objects.create(tenant=tenant, number=number, supplier=supplier, project=project,
+                                         order_date=order_date, delivery_date=delivery_date, comment=comment.strip())
+    for line in built:
+        line.order = order
+    PurchaseOrderLine.objects.bulk_create(built)
+    return order

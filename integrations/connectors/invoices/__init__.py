@@ -1,0 +1,28 @@
+"""Invoices and payments to Tripletex as vouchers (seed 004, Drifti): "Faktura og innbetalinger".
+
+- `outbound`: an issued invoice → an advanced voucher with its PDF; a payment → a payment voucher; the
+  accounts, VAT types, customer and project they need; the reconcile that queues what is not sent yet.
+- `rules`: the seed's rules in the admin's words.
+"""
+from django.utils.translation import gettext_lazy as _
+
+from ...models import Link
+from ..base import Connector
+from ..registry import register
+from . import outbound
+from .rules import RULES
+
+CONNECTOR = register(Connector(
+    name="invoices",
+    title=_("Faktura og innbetalinger"),
+    description=_(
+        "Utstedte fakturaer sendes til Tripletex som avanserte bilag med PDF-en vedlagt, ført mot kundereskontro "
+        "og salgskonto med prosjektnummeret. Innbetalinger, med KID eller registrert manuelt, føres som "
+        "innbetalingsbilag (bank mot kundereskontro) på fakturaens nummer, fordi fakturaen finnes som bilag og "
+        "ikke som faktura i Tripletex. Kunder og prosjekter søkes opp på nummer og opprettes bare når de mangler."
+    ),
+    rules=RULES,
+    kinds=(Link.Kind.INVOICE, Link.Kind.PAYMENT),
+    handle_local_change=outbound.handle_local_change,
+    reconcile=outbound.reconcile,
+))

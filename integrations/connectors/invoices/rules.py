@@ -1,0 +1,14 @@
+"""Seed 004's rules for invoices and payments, in the admin's words (stored as log rules, translated when shown)."""
+from django.utils.translation import gettext_lazy as _
+
+INVOICE_SENT = _("Utstedt faktura → avansert bilag i Tripletex med PDF-en vedlagt")
+PAYMENT_SENT = _("Innbetaling → innbetalingsbilag mot fakturaens kundereskontro")
+ALREADY_SENT = _("Allerede sendt: hver faktura og innbetaling sendes én gang")
+FOUND_AFTER_DOUBT = _("Fantes allerede i Tripletex med vårt bilagsnummer etter et svar som uteble: koblet, ikke sendt igjen")
+ACCOUNT_MISSING = _("En konto uten konto i Tripletex stopper sendingen til den er koblet i Kontoplan")
+CUSTOMER_FOUND = _("Kunden fantes i Tripletex med samme kundenummer: brukt")
+CUSTOMER_CREATED = _("Kunden fantes ikke i Tripletex: opprettet")
+PROJECT_FOUND = _("Prosjektet fantes i Tripletex med nøyaktig samme nummer: brukt")
+PROJECT_CREATED = _("Prosjektet fantes ikke i Tripletex: opprettet")
+
+RULES = (INVOICE_SENT, PAYMENT_SENT, ALREADY_SENT, ACCOUNT_MISSING, CUSTOMER_FOUND, PROJECT_FOUND)
