@@ -10,5 +10,7 @@ urlpatterns = [
     path("", include("hr.urls")),
     path("integrasjoner/", include("integrations.urls")),
     path("tripletex/", include("wizard.urls")),
+    path("selskapsinnstillinger/api-nokler/", include("api.page_urls")),
+    path("api/v1/", include("api.urls")),
     path("webhooks/tripletex/<uuid:key>/", tripletex_webhook, name="tripletex_webhook"),
 ]

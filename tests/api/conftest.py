@@ -1,0 +1,31 @@
+import pytest
+from rest_framework.test import APIClient
+
+from api.services import api_key_create
+
+
+def api_client(key: str, **headers) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {key}", **headers)
+    return client
+
+
+@pytest.fixture
+def key_a(world) -> str:
+    """A read-write key of company A, made by alice."""
+    return api_key_create(tenant=world.a, name="Lønnssystemet", by=world.alice)[1]
+
+
+@pytest.fixture
+def key_b(world) -> str:
+    return api_key_create(tenant=world.b, name="Betasystemet", by=world.bob)[1]
+
+
+@pytest.fixture
+def api_a(key_a) -> APIClient:
+    return api_client(key_a)
+
+
+@pytest.fixture
+def api_b(key_b) -> APIClient:
+    return api_client(key_b)
