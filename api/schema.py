@@ -15,8 +15,8 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class ValidationErrorSerializer(serializers.Serializer):
-    """Field name → messages (a list of strings; for a batch, one object per row). Errors of no one
-    field are under `non_field_errors`."""
+    """Field name → messages (a list of strings). Errors of no one field are under `non_field_errors`;
+    a batch's under `entries`, by the index of the bad row: {"entries": {"1": {"hours": [...]}}}."""
 
 
 class ValidationErrorSchema(OpenApiSerializerExtension):

@@ -221,9 +221,8 @@ class TimeEntryViewSet(ReadOnlyViewSet):
         try:
             entries = services.time_entries_create(tenant=self.tenant, rows=rows)
         except services.RowInvalid as exc:
-            errors = [{} for _row in rows]
-            errors[exc.index] = validation_error(exc.error).detail
-            raise exceptions.ValidationError({"entries": errors}) from exc
+            # Shaped as DRF gives a bad row's fields: {"entries": {"<index>": {field: [messages]}}}.
+            raise exceptions.ValidationError({"entries": {str(exc.index): validation_error(exc.error).detail}}) from exc
         shown = s.TimeEntrySerializer(self._shown(entries), many=True, context=self.get_serializer_context())
         return Response({"entries": shown.data}, status=status.HTTP_201_CREATED)
 

@@ -29,3 +29,13 @@ def api_a(key_a) -> APIClient:
 @pytest.fixture
 def api_b(key_b) -> APIClient:
     return api_client(key_b)
+
+
+@pytest.fixture
+def two_way(world):
+    """Company A connected to Tripletex, with the two-way connector for projects, customers and employees on."""
+    from integrations.models import Connection, ConnectorConfig
+
+    Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, tripletex_company_id=1,
+                              tripletex_company_name="Alfa i Tripletex", employee_token="alfa-token")
+    return ConnectorConfig.objects.create(tenant=world.a, name="master_data", enabled=True)
