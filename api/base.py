@@ -85,9 +85,9 @@ class TenantApiMixin:
             if response.status_code >= 500:
                 transaction.set_rollback(True)
                 return response
-            response.render()
             if getattr(response, "settled", False):
                 return response
+            response.render()
             key, fingerprint = self._idempotency
             earlier = services.idempotency_key_store(
                 api_key=request.api_key, key=key, fingerprint=fingerprint, status_code=response.status_code,

@@ -69,14 +69,16 @@ class Stored:
     body: str
 
 
+def _stored(row: IdempotencyKey, fingerprint: str) -> Stored:
+    return Stored(row.fingerprint == fingerprint, row.status_code, row.content_type, row.body)
+
+
 def idempotency_key_find(*, api_key: TenantAPIKey, key: str, fingerprint: str) -> Stored | None:
     """The answer kept for `key`, if one is and has not expired."""
     row = IdempotencyKey.objects.filter(
         tenant=api_key.tenant, api_key=api_key, key=key, expires_at__gt=timezone.now(),
     ).first()
-    if row is None:
-        return None
-    return Stored(row.fingerprint == fingerprint, row.status_code, row.content_type, row.body)
+    return None if row is None else _stored(row, fingerprint)
 
 
 def idempotency_key_store(
@@ -97,7 +99,9 @@ def idempotency_key_store(
                 content_type=content_type, body=body, expires_at=expires_at,
             )
     except IntegrityError:
-        return idempotency_key_find(api_key=api_key, key=key, fingerprint=fingerprint)
+        # A request with the same key committed first (an expired answer was deleted above).
+        winner = IdempotencyKey.objects.get(tenant=api_key.tenant, api_key=api_key, key=key)
+        return _stored(winner, fingerprint)
     return None
 
 

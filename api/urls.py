@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -23,4 +23,5 @@ urlpatterns = [
     path("connectors/", views.ConnectorListView.as_view(), name="connectors"),
     path("connectors/<slug:connector>/sync/", views.ConnectorSyncView.as_view(), name="connector_sync"),
     *router.urls,
+    re_path(r"^", views.not_found),
 ]

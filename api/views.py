@@ -2,6 +2,9 @@
 services and selectors as the pages; the company is always the calling key's."""
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.http import JsonResponse
+from django.utils import translation
+from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, filters, mixins, status, viewsets
@@ -23,7 +26,7 @@ from integrations.selectors import connection_for
 
 from . import serializers as s
 from . import services
-from .base import TenantApiMixin
+from .base import TenantApiMixin, accept_language
 from .exceptions import Conflict, validation_error
 from .listing import Cursor, QueryFilters
 
@@ -314,6 +317,17 @@ class HourTransferViewSet(ReadOnlyViewSet):
         run = hours_export_period(tenant=self.tenant, by=self.by, **form.cleaned_data)
         enqueue_push_on_commit(tenant_id=self.tenant.id)
         return Response(s.SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+@csrf_exempt
+def not_found(request, *args, **kwargs):
+    """Any other address under the API: a 404 a script can read, not the site's HTML page (nor a CSRF
+    refusal: the API has no cookies to protect)."""
+    language = accept_language(request)
+    with translation.override(language):
+        response = JsonResponse({"detail": _("Ikke funnet.")}, status=404)
+    response.headers["Content-Language"] = language
+    return response
 
 
 class ConnectionView(TenantApiMixin, APIView):

@@ -172,6 +172,7 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": "/api/v1",
     # Request and response bodies as separate components: read-only fields are not asked of a client.
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.blank_allowed_as_any_of"],
     "ENUM_NAME_OVERRIDES": {
         "ConnectionStateEnum": "integrations.models.Connection.State",
         "HourTransferStateEnum": "integrations.models.HourTransfer.State",

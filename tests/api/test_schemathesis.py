@@ -1,0 +1,90 @@
+"""Property-based: schemathesis sends every operation of the schema examples made from the schema (and
+examples that break it) with a key of company A, whose rows have small ids so generated ids find some,
+and checks that nothing is a 500 and every answer matches the schema.
+
+The number of examples per operation is bounded (`API_FUZZ_EXAMPLES`, 12 by default) to keep the suite
+fast on CI's two cores; raise it for a deeper run: `API_FUZZ_EXAMPLES=200 pytest tests/api/test_schemathesis.py`.
+"""
+import datetime as dt
+import os
+
+import pytest
+import schemathesis
+from schemathesis.checks import positive_data_acceptance
+from django.core.cache import cache
+from hypothesis import HealthCheck, settings
+
+from api.services import api_key_create
+from config.wsgi import application
+from hr.models import TimeEntry
+from integrations.models import Connection, ConnectorConfig, HourSlot, HourTransfer, SyncRecord, SyncRun
+from tests.factories import (
+    ActivityFactory, CustomerFactory, EmployeeFactory, ProjectFactory, TimeEntryFactory, WageTypeFactory,
+)
+
+EXAMPLES = int(os.environ.get("API_FUZZ_EXAMPLES", "12"))
+
+schema = schemathesis.openapi.from_wsgi("/api/v1/schema/?format=json", application)
+schema.config.generation.update(max_examples=EXAMPLES, deterministic=True)
+
+# The key of the company the running test made; schemathesis sends it as the schema's security scheme says.
+KEY: dict[str, str] = {}
+CALLS = {"requests": 0, "operations": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary(request):
+    """One line in the suite's output: how much schemathesis tried."""
+    yield
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and CALLS["operations"]:
+        reporter.write_line(f"schemathesis: {CALLS['requests']} examples over {CALLS['operations']} operations "
+                            f"({EXAMPLES} generated examples at most per operation and phase)")
+
+
+@schema.auth(refresh_interval=None)
+class CompanyKey:
+    def get(self, case, ctx):
+        return KEY.get("value", "")  # asked once at collection, before any test made a key
+
+    def set(self, case, data, ctx):
+        case.headers = {**(case.headers or {}), "Authorization": f"Api-Key {data}"}
+
+
+@pytest.fixture
+def company_a(world, settings):
+    settings.API_RATE_LIMIT = "100000/min"
+    cache.clear()
+    t = world.a
+    Connection.objects.create(tenant=t, state=Connection.State.ACTIVE, tripletex_company_id=1, employee_token="x")
+    ConnectorConfig.objects.create(tenant=t, name="master_data", enabled=True)
+    employees = [EmployeeFactory(tenant=t) for _ in range(3)]
+    customers = [CustomerFactory(tenant=t) for _ in range(3)]
+    projects = [ProjectFactory(tenant=t, customer=customers[0]) for _ in range(3)]
+    [ActivityFactory(tenant=t) for _ in range(2)]
+    [WageTypeFactory(tenant=t) for _ in range(2)]
+    entries = [
+        TimeEntryFactory(tenant=t, employee=employees[0], project=projects[0], status=status,
+                         date=dt.date(2026, 11, 16) + dt.timedelta(days=i))
+        for i, status in enumerate(TimeEntry.Status.values)
+    ]
+    run = SyncRun.objects.create(tenant=t, kind=SyncRun.Kind.CONNECTOR, connector="master_data",
+                                 status=SyncRun.Status.PARTIAL)
+    for action in ("created", "failed"):
+        SyncRecord.objects.create(tenant=t, run=run, object_kind="project", action=action, direction="out",
+                                  local_id=projects[0].id, label="1001 Bygg")
+    slot = HourSlot.objects.create(tenant=t, kind=HourSlot.Kind.ENTRY, employee_id=employees[0].id,
+                                   date=entries[2].date, project_id=projects[0].id, activity_id=entries[2].activity_id)
+    HourTransfer.objects.create(tenant=t, entry=entries[2], local_entry_id=entries[2].id, slot=slot,
+                                hours=entries[2].hours, state=HourTransfer.State.FAILED)
+    KEY["value"] = api_key_create(tenant=t, name="Schemathesis", by=world.alice)[1]
+    CALLS["operations"] += 1
+
+
+@schema.parametrize()
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+def test_no_operation_gives_a_500_or_an_answer_the_schema_does_not_describe(case, company_a):
+    # "A schema-valid request is accepted" does not hold for a business API: a valid shape may still break a
+    # rule the schema cannot say (an id that does not exist, a project that is not active, a reused key).
+    CALLS["requests"] += 1
+    case.call_and_validate(excluded_checks=[positive_data_acceptance])
