@@ -29,6 +29,7 @@ from . import services
 from .base import TenantApiMixin, accept_language
 from .exceptions import Conflict, validation_error
 from .listing import Cursor, QueryFilters
+from .schema import ErrorSerializer
 
 
 class ApiViewSet(TenantApiMixin, viewsets.GenericViewSet):
@@ -275,7 +276,7 @@ class SyncRecordViewSet(ReadOnlyViewSet):
     def get_queryset(self) -> QuerySet[SyncRecord]:
         return SyncRecord.objects.filter(tenant=self.tenant).select_related("run")
 
-    @extend_schema(request=None, responses={202: s.SyncRecordSerializer})
+    @extend_schema(request=None, responses={202: s.SyncRecordSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, record_id):
         """«Prøv igjen» on a failed record: a change to Tripletex is sent again, one from Tripletex read again."""
@@ -303,7 +304,7 @@ class HourTransferViewSet(ReadOnlyViewSet):
             enqueue_push_on_commit(tenant_id=self.tenant.id)
         return Response({"count": n})
 
-    @extend_schema(request=s.HoursExportSerializer, responses={202: s.SyncRunSerializer})
+    @extend_schema(request=s.HoursExportSerializer, responses={202: s.SyncRunSerializer, 409: ErrorSerializer})
     @action(detail=False, methods=["post"])
     def export(self, request):
         """«Eksporter timer til Tripletex»: every approved hour of the period not yet sent goes now."""
@@ -356,7 +357,7 @@ class ConnectorListView(TenantApiMixin, APIView):
 
 
 class ConnectorSyncView(TenantApiMixin, APIView):
-    @extend_schema(request=None, responses={202: s.SyncRunSerializer})
+    @extend_schema(request=None, responses={202: s.SyncRunSerializer, 409: ErrorSerializer})
     def post(self, request, connector):
         """«Synkroniser nå»: a sync of the connector, queued; follow it under /sync-runs/{id}/."""
         found = registry.get(connector)

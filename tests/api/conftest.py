@@ -1,3 +1,5 @@
+import sys
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -39,3 +41,13 @@ def two_way(world):
     Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, tripletex_company_id=1,
                               tripletex_company_name="Alfa i Tripletex", employee_token="alfa-token")
     return ConnectorConfig.objects.create(tenant=world.a, name="master_data", enabled=True)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """One line in the suite's output: how much schemathesis tried, when it ran."""
+    fuzz = sys.modules.get("tests.api.test_schemathesis")
+    if fuzz is not None and fuzz.CALLS["operations"]:
+        terminalreporter.write_line(
+            f"schemathesis: {fuzz.CALLS['requests']} examples over {fuzz.CALLS['operations']} operations "
+            f"(at most {fuzz.EXAMPLES} generated per operation and phase)"
+        )

@@ -12,6 +12,8 @@ import pytest
 import schemathesis
 from schemathesis.checks import positive_data_acceptance
 from django.core.cache import cache
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from api.services import api_key_create
@@ -32,16 +34,6 @@ KEY: dict[str, str] = {}
 CALLS = {"requests": 0, "operations": 0}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _summary(request):
-    """One line in the suite's output: how much schemathesis tried."""
-    yield
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and CALLS["operations"]:
-        reporter.write_line(f"schemathesis: {CALLS['requests']} examples over {CALLS['operations']} operations "
-                            f"({EXAMPLES} generated examples at most per operation and phase)")
-
-
 @schema.auth(refresh_interval=None)
 class CompanyKey:
     def get(self, case, ctx):
@@ -52,7 +44,18 @@ class CompanyKey:
 
 
 @pytest.fixture
-def company_a(world, settings):
+def app_keeps_the_test_connection():
+    """The WSGI app runs inside the test's transaction: like Django's test client, stop it closing the
+    database connection at the end of each request (PostgreSQL would lose the transaction)."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def company_a(world, settings, app_keeps_the_test_connection):
     settings.API_RATE_LIMIT = "100000/min"
     cache.clear()
     t = world.a

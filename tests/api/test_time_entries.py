@@ -109,8 +109,8 @@ def test_rejecting_an_approved_entry_takes_it_back_from_tripletex(world, api_a, 
     entry = hr_a["entry"]
     api_a.post(f"{ENTRIES}approve/", {"ids": [entry.id]}, format="json")
     api_a.post(f"{ENTRIES}reject/", {"ids": [entry.id]}, format="json")
-    actions = list(HourTransfer.objects.filter(tenant=world.a, local_entry_id=entry.id).values_list("action", flat=True))
-    assert "delete" in actions
+    transfers = HourTransfer.objects.filter(tenant=world.a, local_entry_id=entry.id)
+    assert "delete" in transfers.values_list("action", flat=True)
 
 
 def test_approving_another_companys_entry_does_nothing(world, api_b, hr_a):
