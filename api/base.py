@@ -127,3 +127,8 @@ class TenantApiMixin:
     @property
     def tenant(self):
         return self.request.auth.tenant
+
+    @property
+    def by(self):
+        """Whoever made the key: what it does is done in their name (nobody's for a command's key)."""
+        return self.request.auth.created_by

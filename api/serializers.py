@@ -4,6 +4,7 @@ services the pages use, so the same rules (and the queueing for Tripletex) hold 
 Help texts are English: they are the schema's documentation for developers, like the README. Messages
 a caller gets back are translated (Accept-Language)."""
 from django.utils.translation import gettext as _
+from django.db import models
 from rest_framework import serializers
 
 from hr import services as hr_services
@@ -18,6 +19,26 @@ TIMESTAMPS = ("created_at", "updated_at")
 MAX_ID = 2**63 - 1
 
 
+class StrictText(serializers.CharField):
+    """Text must be sent as a JSON string: DRF would take 1e-147 and store "1.0e-147" as an employee number."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictEmail(serializers.EmailField, StrictText):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictText, models.TextField: StrictText, models.EmailField: StrictEmail,
+    }
+
+
 class TenantRelated(serializers.PrimaryKeyRelatedField):
     """An id of one of the calling company's rows; another company's id is "does not exist"."""
 
@@ -25,19 +46,19 @@ class TenantRelated(serializers.PrimaryKeyRelatedField):
         return self.queryset.filter(tenant=self.context["request"].auth.tenant)
 
 
-class EmployeeSerializer(serializers.ModelSerializer):
+class EmployeeSerializer(ModelSerializer):
     class Meta:
         model = Employee
         fields = ("id", *hr_services.EMPLOYEE_FIELDS, *TIMESTAMPS)
 
 
-class CustomerSerializer(serializers.ModelSerializer):
+class CustomerSerializer(ModelSerializer):
     class Meta:
         model = Customer
         fields = ("id", *hr_services.CUSTOMER_FIELDS, *TIMESTAMPS)
 
 
-class ProjectSerializer(serializers.ModelSerializer):
+class ProjectSerializer(ModelSerializer):
     parent = TenantRelated(queryset=Project.objects, allow_null=True, required=False)
     customer = TenantRelated(queryset=Customer.objects, allow_null=True, required=False)
     project_manager = TenantRelated(queryset=Employee.objects, allow_null=True, required=False)
@@ -47,19 +68,19 @@ class ProjectSerializer(serializers.ModelSerializer):
         fields = ("id", *hr_services.PROJECT_FIELDS, *TIMESTAMPS)
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(ModelSerializer):
     class Meta:
         model = Activity
         fields = ("id", "number", "name", "hourly_rate", *TIMESTAMPS)
 
 
-class WageTypeSerializer(serializers.ModelSerializer):
+class WageTypeSerializer(ModelSerializer):
     class Meta:
         model = WageType
         fields = ("id", "number", "name", "active", *TIMESTAMPS)
 
 
-class TimeEntrySerializer(serializers.ModelSerializer):
+class TimeEntrySerializer(ModelSerializer):
     employee = TenantRelated(queryset=Employee.objects)
     project = TenantRelated(queryset=Project.objects)
     activity = TenantRelated(queryset=Activity.objects)
@@ -97,7 +118,7 @@ class CountSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many rows the action changed.")
 
 
-class SyncRunSerializer(serializers.ModelSerializer):
+class SyncRunSerializer(ModelSerializer):
     summary = serializers.DictField(read_only=True)
 
     class Meta:
@@ -105,7 +126,7 @@ class SyncRunSerializer(serializers.ModelSerializer):
         fields = ("id", "kind", "connector", "trigger", "status", "summary", "message", "finished_at", *TIMESTAMPS)
 
 
-class SyncRecordSerializer(serializers.ModelSerializer):
+class SyncRecordSerializer(ModelSerializer):
     rule = serializers.SerializerMethodField()
     can_retry = serializers.SerializerMethodField()
 
@@ -124,7 +145,7 @@ class SyncRecordSerializer(serializers.ModelSerializer):
         return can_retry(record)
 
 
-class HourTransferSerializer(serializers.ModelSerializer):
+class HourTransferSerializer(ModelSerializer):
     entry = serializers.IntegerField(source="local_entry_id", read_only=True)
     reason = serializers.SerializerMethodField()
 

@@ -4,8 +4,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import JsonResponse
 from django.utils import translation
-from django.views.decorators.csrf import csrf_exempt
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, filters, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -43,14 +43,8 @@ class ApiViewSet(TenantApiMixin, viewsets.GenericViewSet):
     lookup_value_converter = "int"
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    @property
-    def by(self):
-        """Whoever made the key: what it does is done in their name (nobody's for a command's key)."""
-        return self.request.auth.created_by
-
-    def valid(self, serializer_class, data=None, **kwargs) -> dict:
-        serializer = serializer_class(data=self.request.data if data is None else data,
-                                      context=self.get_serializer_context(), **kwargs)
+    def valid(self, serializer_class, **kwargs) -> dict:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
         serializer.is_valid(raise_exception=True)
         return serializer.validated_data
 
@@ -372,7 +366,7 @@ class ConnectorSyncView(TenantApiMixin, APIView):
         if card.running:
             raise Conflict(_("En synkronisering pågår allerede."))
         run = connector_services.connector_run_request(
-            tenant=self.tenant, name=found.name, trigger=SyncRun.Trigger.MANUAL, by=request.auth.created_by,
+            tenant=self.tenant, name=found.name, trigger=SyncRun.Trigger.MANUAL, by=self.by,
         )
         return Response(s.SyncRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 

@@ -46,8 +46,9 @@ def two_way(world):
 def pytest_terminal_summary(terminalreporter):
     """One line in the suite's output: how much schemathesis tried, when it ran."""
     fuzz = sys.modules.get("tests.api.test_schemathesis")
-    if fuzz is not None and fuzz.CALLS["operations"]:
+    if fuzz is not None and (fuzz.CALLS["requests"] or fuzz.CALLS["steps"]):
         terminalreporter.write_line(
-            f"schemathesis: {fuzz.CALLS['requests']} examples over {fuzz.CALLS['operations']} operations "
-            f"(at most {fuzz.EXAMPLES} generated per operation and phase)"
+            f"schemathesis: {fuzz.CALLS['requests']} examples over {len(fuzz.CALLS['operations'])} operations, "
+            f"{fuzz.CALLS['steps']} calls in stateful sequences (at most {fuzz.EXAMPLES} generated examples per "
+            "operation and phase)"
         )

@@ -119,3 +119,9 @@ def test_activities_and_wage_types_are_read_only(world, api_a):
     assert api_a.post("/api/v1/activities/", {"name": "Ny"}, format="json").status_code == 405
     assert api_a.delete(f"/api/v1/activities/{activity.id}/").status_code == 405
     assert api_a.patch(f"/api/v1/wage-types/{wage_type.id}/", {"name": "X"}, format="json").status_code == 405
+
+
+def test_text_is_taken_only_as_a_string(world, api_a):
+    response = api_a.post("/api/v1/employees/", {"first_name": "Kari", "employee_number": 1e-147}, format="json")
+    assert response.status_code == 400 and list(response.json()) == ["employee_number"]
+    assert not Employee.objects.filter(tenant=world.a).exists()
