@@ -3,7 +3,11 @@ from django.urls import include, path
 
 from integrations.webhook_views import tripletex_webhook
 
+from .health import healthz, readyz
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("tenants.urls")),
