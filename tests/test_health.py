@@ -19,10 +19,11 @@ def test_readyz_is_ok_while_the_database_and_the_broker_answer(client):
 
 
 @pytest.fixture
-def dead_broker():
-    """The broker moved to a port nobody listens on."""
-    before = celery_app.conf.broker_url
-    celery_app.conf.broker_url = "redis://127.0.0.1:1/0"
+def dead_broker(monkeypatch):
+    """The broker moved to a port nobody listens on (Celery reads CELERY_BROKER_URL before its own setting)."""
+    dead, before = "redis://127.0.0.1:1/0", celery_app.conf.broker_url
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    celery_app.conf.broker_url = dead
     yield
     celery_app.conf.broker_url = before
 
