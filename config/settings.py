@@ -61,11 +61,15 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "rest_framework",
+    "rest_framework_api_key",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "tenants",
     "hr",
     "integrations",
     "wizard",
     "commerce",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -146,6 +150,44 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
+# One process in the embedded run; in production point it at Redis so every web process counts the
+# API's requests per key together.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+# The REST API (api/). Views set their own authentication, permissions and throttling (api.base).
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "api.schema.AutoSchema",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "api.exceptions.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per API key: a number, "/", and s, min, hour or day.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="600/min")
+# Hours an answer to a POST with an Idempotency-Key is kept for a repeat of it.
+API_IDEMPOTENCY_HOURS = env.int("API_IDEMPOTENCY_HOURS", default=24)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "GrønnJobb ⇄ Tripletex API",
+    "DESCRIPTION": (
+        "A company's HR and time data, its Tripletex connection and sync logs, for business systems and "
+        "scripts. Send `Authorization: Api-Key <key>`; a key sees only its own company."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Request and response bodies as separate components: read-only fields are not asked of a client.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.blank_allowed_as_any_of"],
+    "ENUM_NAME_OVERRIDES": {
+        "ConnectionStateEnum": "integrations.models.Connection.State",
+        "HourTransferStateEnum": "integrations.models.HourTransfer.State",
+    },
+    # The docs page's scripts are served from here, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
 # Celery: the embedded default is kombu's filesystem transport, one folder for in and out.
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
@@ -181,6 +223,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "webhook-subscriptions-check": {"task": "integrations.tasks.webhook_subscriptions_check_all", "schedule": 900.0},
     # The sync log is for "why did this not come over?", not an archive: old records go at night.
     "sync-log-prune": {"task": "integrations.tasks.prune_sync_log", "schedule": crontab(hour=3, minute=30)},
+    # Answers kept for the API's Idempotency-Key are of no use once expired.
+    "api-idempotency-prune": {"task": "api.tasks.prune_idempotency_keys", "schedule": crontab(hour=3, minute=45)},
 }
 # Days the Synkroniseringslogg keeps its records (and the runs they leave empty).
 SYNC_LOG_DAYS = env.int("SYNC_LOG_DAYS", default=90)

@@ -52,9 +52,16 @@ def time_entry_delete(*, entry: TimeEntry) -> None:
 
 def time_entries_submit(*, tenant: Tenant, employee: Employee, date_from: dt.date, date_to: dt.date) -> int:
     """Submit the employee's editable hours in [date_from, date_to] for approval."""
-    return TimeEntry.objects.filter(
-        tenant=tenant, employee=employee, date__gte=date_from, date__lte=date_to, status__in=TimeEntry.EDITABLE
-    ).update(status=TimeEntry.Status.SUBMITTED, updated_at=timezone.now())
+    return time_entries_submit_selected(tenant=tenant, entries=TimeEntry.objects.filter(
+        tenant=tenant, employee=employee, date__gte=date_from, date__lte=date_to,
+    ))
+
+
+def time_entries_submit_selected(*, tenant: Tenant, entries: QuerySet[TimeEntry]) -> int:
+    """Submit the editable ones of `entries` for approval; others are left as they are."""
+    return entries.filter(tenant=tenant, status__in=TimeEntry.EDITABLE).update(
+        status=TimeEntry.Status.SUBMITTED, updated_at=timezone.now()
+    )
 
 
 def time_entries_approve(*, tenant: Tenant, entries: QuerySet[TimeEntry], by: User) -> int:

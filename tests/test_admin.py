@@ -8,7 +8,7 @@ from tenants.models import Membership
 
 from .factories import EmployeeFactory, MembershipFactory
 
-OURS = ("tenants", "hr", "integrations", "wizard")
+OURS = ("tenants", "hr", "integrations", "wizard", "api")
 
 
 def test_every_model_of_ours_is_in_the_admin():

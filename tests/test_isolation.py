@@ -1,12 +1,14 @@
 """Every URL of the project, asked for as bob (admin of B) with A's objects, must not show or change them.
 
 A new view is covered without writing a test: its URL is found here. A URL parameter this test does
-not know fails the test, so whoever adds one says which of A's objects it takes.
+not know fails the test, so whoever adds one says which of A's objects it takes. The REST API's URLs
+are asked for with B's API key, with every method the API has.
 """
 import re
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
+from rest_framework.test import APIClient
 
 # Parts of the site that are not ours or are not tenant data.
 SKIP_PREFIXES = ("admin/", "i18n/", "static/")
@@ -34,12 +36,17 @@ PARAMS = {
     "terms_id": lambda objs: objs["terms"].id,
     "order_id": lambda objs: objs["purchase_order"].id,
     "account_id": lambda objs: objs["account"].id,
+    "activity_id": lambda objs: objs["activity"].id,
+    "wage_type_id": lambda objs: objs["wage_type"].id,
+    "transfer_id": lambda objs: objs["transfer"].id,
+    "key_prefix": lambda objs: objs["api_key"].prefix,
 }
 
 NOT_OBJECTS = {"kind", "step", "connector"}
 
 A_MARKERS = ("Alfahemmelig", "Alfaansatt", "Alfaaktivitet", "Alfalønnsart", "Alfakunde", "Alfavare", "Alfaleverandør",
-             "Alfabetingelse", "Alfakonto")
+             "Alfabetingelse", "Alfakonto", "Alfanøkkel")
+API_PREFIX = "api/"
 
 
 def _walk(resolver, prefix=""):
@@ -67,7 +74,8 @@ def fill(route: str, objs: dict) -> str:
 
 @pytest.fixture
 def a_objects(world, hr_a):
-    from integrations.models import Connection, Link, RemoteChange, SyncRecord, SyncRun
+    from api.services import api_key_create
+    from integrations.models import Connection, HourSlot, HourTransfer, Link, RemoteChange, SyncRecord, SyncRun
 
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.ACTIVATION)
     record = SyncRecord.objects.create(tenant=world.a, run=run, object_kind="project", action="created", label="Alfahemmelig")
@@ -78,8 +86,14 @@ def a_objects(world, hr_a):
     remote_change = RemoteChange.objects.create(
         tenant=world.a, kind="project", tripletex_company_id=1, tripletex_id=1, change="new", label="Alfahemmelig",
     )
+    entry = hr_a["entry"]
+    slot = HourSlot.objects.create(tenant=world.a, kind=HourSlot.Kind.ENTRY, employee_id=entry.employee_id,
+                                   date=entry.date, project_id=entry.project_id, activity_id=entry.activity_id)
+    transfer = HourTransfer.objects.create(tenant=world.a, entry=entry, local_entry_id=entry.id, slot=slot,
+                                           hours=entry.hours, comment="Alfahemmelig", state=HourTransfer.State.FAILED)
+    api_key, _key = api_key_create(tenant=world.a, name="Alfanøkkel", by=world.alice)
     return {**hr_a, "run": run, "record": record, "connection": connection, "link": link,
-            "remote_change": remote_change, **_commerce_a(world, hr_a)}
+            "remote_change": remote_change, "transfer": transfer, "api_key": api_key, **_commerce_a(world, hr_a)}
 
 
 def _commerce_a(world, hr_a) -> dict:
@@ -106,14 +120,38 @@ def _commerce_a(world, hr_a) -> dict:
             "purchase_order": order}
 
 
+@pytest.fixture
+def bob_api(world) -> APIClient:
+    from api.services import api_key_create
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Api-Key {api_key_create(tenant=world.b, name='Beta', by=world.bob)[1]}")
+    return client
+
+
 def test_routes_are_found():
     routes = all_routes()
     assert "timeliste/" in routes and "selskapsinnstillinger/" in routes
 
 
+def test_api_routes_are_found():
+    routes = all_routes()
+    assert "api/v1/time-entries/<int:entry_id>/" in routes and "api/v1/employees/" in routes
+
+
+def _requests(route: str, entry_id: int):
+    """(method, body, content type) bob tries: a page's forms, or every method of the API with JSON."""
+    form = {"entries": [entry_id], "action": "approve"}
+    if not route.startswith(API_PREFIX):
+        return [("get", None, None), ("post", form, None)]
+    body = {**form, "ids": [entry_id], "hours": "1", "name": "Bob", "first_name": "Bob", "active": False,
+            "status": "deleted", "date_from": "2026-01-01", "date_to": "2026-12-31"}
+    return [("get", None, None), *[(m, body, "json") for m in ("post", "patch", "delete")]]
+
+
 @pytest.mark.parametrize("route", all_routes())
-def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
-    client = world.client_for(world.bob, world.b)
+def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects, bob_api):
+    client = bob_api if route.startswith(API_PREFIX) else world.client_for(world.bob, world.b)
     url = fill(route, a_objects)
     has_params = any(name not in NOT_OBJECTS for name in re.findall(r"<(?:\w+:)?(\w+)>", route))
     entry = a_objects["entry"]
@@ -122,8 +160,9 @@ def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
                                               "terms", "account")]
     registers_before = [obj.updated_at for obj in registers]
 
-    for method in ("get", "post"):
-        response = getattr(client, method)(url, {"entries": [entry.id], "action": "approve"} if method == "post" else None)
+    for method, data, content_format in _requests(route, entry.id):
+        kwargs = {"format": content_format} if content_format else {}
+        response = getattr(client, method)(url, data, **kwargs)
         body = response.content.decode(errors="replace")
         if has_params:
             assert response.status_code in (403, 404, 405), f"{method.upper()} {url} gave {response.status_code}"
@@ -134,6 +173,10 @@ def test_bob_cannot_see_or_change_company_a_through(route, world, a_objects):
 
     entry.refresh_from_db()
     assert (entry.status, entry.hours, entry.updated_at) == before
+    a_objects["transfer"].refresh_from_db()
+    assert a_objects["transfer"].state == "failed"
+    a_objects["api_key"].refresh_from_db()
+    assert not a_objects["api_key"].revoked
     for obj in registers:
         obj.refresh_from_db()
     assert [obj.updated_at for obj in registers] == registers_before
