@@ -297,6 +297,7 @@ def phase(info, workers, tenant, cid, *, kind: str, rows: list, pushes: int, exp
           kill: bool, mode: str) -> dict:
     control(info, "DELETE", "calls")
     workers.sql_queries()
+    killed_before = len(workers.dead)
     seconds = send_and_wait(workers, tenant, kind=kind, count=len(rows), pushes=pushes,
                             kill_at=len(rows) // 3 if kill else None)
     api_calls = _calls(info, cid)
@@ -308,7 +309,7 @@ def phase(info, workers, tenant, cid, *, kind: str, rows: list, pushes: int, exp
     if kind == "invoice":
         out["without_pdf"] = without_pdf
     if kill:
-        out["workers_killed"] = len(workers.dead)
+        out["workers_killed"] = len(workers.dead) - killed_before
     return out
 
 
