@@ -316,7 +316,6 @@ def phase(info, workers, tenant, cid, *, kind: str, rows: list, pushes: int, exp
 def sql_per_invoice_by_lines(info: dict) -> dict:
     """The same push in this process for invoices of 1 and of 20 lines: queries per invoice must not grow."""
     from django.db import connection as conn
-    from django.test.utils import CaptureQueriesContext
     from django_scopes import scope
 
     from integrations.connectors import runner
@@ -330,10 +329,12 @@ def sql_per_invoice_by_lines(info: dict) -> dict:
             runner.outbound_changes_push(tenant=tenant)  # customer, project, accounts: once, not measured
             with quiet_enqueue():
                 issue_invoices(tenant, customers[:1], projects[:1], count=10, lines=lines)
-            with CaptureQueriesContext(conn) as ctx:
+            # Counted with a wrapper, not Django's query log: that log is capped and already full here.
+            queries = []
+            with conn.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
                 outcome = runner.outbound_changes_push(tenant=tenant)
         assert outcome.sent == 10 and warm, outcome
-        out[str(lines)] = round(len(ctx.captured_queries) / 10, 1)
+        out[str(lines)] = round(len(queries) / 10, 1)
     return out
 
 
