@@ -25,6 +25,8 @@ urlpatterns = [
     path("innkjopsordrer/ny/", views.purchase_order_create, name="purchase_order_create"),
     path("innkjopsordrer/<int:order_id>/", views.purchase_order_detail, name="purchase_order_detail"),
     path("kontoplan/", views.ledger_account_list, name="ledger_accounts"),
+    path("kontoplan/hovedbok/", views.ledger_matching, name="ledger_matching"),
+    path("kontoplan/<int:account_id>/koble/", views.ledger_account_match, name="ledger_account_match"),
     path("kontoplan/ny/", views.ledger_account_create, name="ledger_account_create"),
     path("kontoplan/<int:account_id>/", views.ledger_account_edit, name="ledger_account_edit"),
 ]

@@ -16,7 +16,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from tenants.decorators import APPROVERS, tenant_required
+from integrations.connectors.invoices import ledger
+from integrations.tripletex import TripletexError
+from tenants.decorators import ADMIN, APPROVERS, tenant_required
 
 from . import selectors, services
 from .forms import (
@@ -180,6 +182,44 @@ def ledger_account_create(request):
 @tenant_required(roles=APPROVERS)
 def ledger_account_edit(request, account_id: int):
     return _account_form(request, get_object_or_404(LedgerAccount, pk=account_id, tenant=request.tenant))
+
+
+def _chart_or_message(request) -> tuple[list[dict] | None, str]:
+    try:
+        return ledger.tripletex_chart(tenant=request.tenant), ""
+    except ledger.NotConnected:
+        return None, _("Selskapet er ikke koblet til Tripletex. Koble til under Integrasjoner først.")
+    except TripletexError as exc:
+        return None, _("Tripletex ga ikke ut kontoplanen: %(message)s") % {"message": exc.message}
+
+
+@tenant_required(roles=ADMIN)
+def ledger_matching(request):
+    """Hovedbok: our accounts beside Tripletex's, with a suggestion to accept where one is not mapped."""
+    chart, problem = _chart_or_message(request)
+    rows = ledger.matching_rows(tenant=request.tenant, chart=chart) if chart is not None else []
+    return render(request, "commerce/ledger_matching.html", {
+        "commerce": "ledger_accounts", "rows": rows, "problem": problem, "chart": chart or [],
+    })
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
+def ledger_account_match(request, account_id: int):
+    account = get_object_or_404(LedgerAccount, pk=account_id, tenant=request.tenant)
+    chart, problem = _chart_or_message(request)
+    if chart is None:
+        messages.error(request, problem)
+        return redirect("commerce:ledger_matching")
+    number = (request.POST.get("tripletex_number") or "").strip()[:10]
+    try:
+        ledger.ledger_account_match(tenant=request.tenant, account=account, tripletex_number=number, chart=chart)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Konto %(ours)s føres nå på konto %(theirs)s i Tripletex.")
+                         % {"ours": account, "theirs": number})
+    return redirect("commerce:ledger_matching")
 
 
 # --- invoices -----------------------------------------------------------------------------------------

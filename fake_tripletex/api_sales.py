@@ -226,8 +226,19 @@ def post_voucher(req: Request) -> Response:
         msg = f"Perioden er stengt for føring. Datoen {voucher['date']} er i en lukket periode."
         raise errors.ApiError(422, 15000, msg, developer="PERIOD_CLOSED", validation=[("date", msg)])
     for p in prepared:
-        if not req.company.get("ledger_account", (p.get("account") or {}).get("id")):
+        account = req.company.get("ledger_account", (p.get("account") or {}).get("id"))
+        if not account:
             raise errors.validation("postings.account", "Kontoen finnes ikke.")
+        # Tripletex posts on a bank account only once the company has given its account number.
+        if account.get("isBankAccount") and not account.get("bankAccountNumber"):
+            raise errors.validation(
+                "postings.account", f"Bankkontoen {account['number']} {account['name']} mangler kontonummer. "
+                "Registrer bankkontonummeret på kontoen før du fører på den.")
+        project = req.company.get("project", (p.get("project") or {}).get("id"))
+        if project and project.get("isClosed"):
+            raise errors.validation(
+                "postings.project", f"Prosjektet {project.get('number')} {project.get('name')} er avsluttet og "
+                "kan ikke føres på.")
     generated = []
     for p in prepared:
         generated += _vat_rows(req, p)

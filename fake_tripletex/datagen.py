@@ -125,7 +125,10 @@ def create_company(store: Store, name: str, sizes: dict | None = None, *, demo: 
                                          "isApplicableForSupplierInvoice": typ == "OPERATING_EXPENSES",
                                          "displayName": f"{number} {text}", "currency": {"id": currency["id"]},
                                          "ledgerType": "GENERAL", "isCloseable": False,
-                                         "requireReconciliation": bank, "isInvoiceAccount": number == 1500})
+                                         "requireReconciliation": bank, "isInvoiceAccount": number == 1500,
+                                         # A bank account in the ledger carries the company's account number;
+                                         # without it Tripletex takes no postings on it (see post_voucher).
+                                         **({"bankAccountNumber": "15038212343"} if bank else {})})
             accounts[number] = acc
         for i, (text, acc) in enumerate([("Betalt til bank", 1920), ("Kontant", 1900)]):
             ins("payment_type", {"description": text, "displayName": text, "sequence": i,

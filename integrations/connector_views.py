@@ -18,6 +18,7 @@ from tenants.decorators import ADMIN, tenant_required
 
 from .connectors import registry, selectors, services
 from .connectors.base import Connector
+from .connectors.requirements import connector_requirements_missing
 from .forms import SyncLogFilterForm
 from .models import Link, SyncRecord, SyncRun
 
@@ -36,8 +37,9 @@ def _options_form(connector: Connector, card: selectors.ConnectorCard, data=None
     return connector.options_form(data, initial=card.options, prefix=connector.name)
 
 
-def _page(request, *, invalid: tuple[str, object] | None = None):
-    """The Integrasjoner page; `invalid` is a connector's name and its bound options form with errors."""
+def _page(request, *, invalid: tuple[str, object] | None = None, refused: tuple[str, list[str]] | None = None):
+    """The Integrasjoner page; `invalid` is a connector's name and its bound options form with errors,
+    `refused` a connector's name and why the company's Tripletex cannot take it."""
     connected = selectors.connection_active(tenant=request.tenant)
     cards = []
     for card in selectors.connector_cards(tenant=request.tenant):
@@ -45,7 +47,8 @@ def _page(request, *, invalid: tuple[str, object] | None = None):
             form = invalid[1]
         else:
             form = _options_form(card.connector, card)
-        cards.append({"card": card, "form": form})
+        reasons = refused[1] if refused and refused[0] == card.connector.name else []
+        cards.append({"card": card, "form": form, "refused": reasons})
     return render(request, "integrations/connectors.html", {
         "connected": connected, "cards": cards, "tab": "integrations",
     })
@@ -87,6 +90,10 @@ def connector_enable(request, connector):
     found = _connector_or_404(connector)
     if _refuse_unless_connected(request):
         return _back_to_card(found)
+    reasons = connector_requirements_missing(tenant=request.tenant, connector=found)
+    if reasons:
+        # Shown on the card itself, not as a passing message: the admin has something to fix in Tripletex.
+        return _page(request, refused=(found.name, reasons))
     services.connector_enable(tenant=request.tenant, name=found.name, by=request.user)
     messages.success(request, _("«%(title)s» er slått på.") % {"title": found.title})
     return _back_to_card(found)

@@ -18,6 +18,7 @@ logs a Tripletex failure itself (with its label and Tripletex's field messages) 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable
@@ -62,6 +63,9 @@ class Connector:
     handle_local_change: Callable[[SyncContext, OutboundChange], None] | None = None
     handle_remote_change: Callable[[SyncContext, str, int, str], None] | None = None
     reconcile: Callable[[SyncContext], None] | None = None
+    # What it needs of the company's Tripletex (a module, a right), checked with harmless reads before it is
+    # switched on: the reasons it cannot work, in the admin's words, or none (`connectors.requirements`).
+    requirements: Callable[[TripletexClient, dt.date], list[str]] | None = None
 
     def default_options(self) -> dict:
         form = self.options_form()

@@ -3,13 +3,15 @@
 - `outbound`: an issued invoice → an advanced voucher with its PDF; a payment → a payment voucher; the
   accounts, VAT types, customer and project they need; the reconcile that queues what is not sent yet.
 - `rules`: the seed's rules in the admin's words.
+- `ledger`: Hovedbok, our chart of accounts matched to Tripletex's.
+- `komplett`: what the company's Tripletex must have (Komplett) before the connector is switched on.
 """
 from django.utils.translation import gettext_lazy as _
 
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import outbound
+from . import komplett, outbound
 from .rules import RULES
 
 CONNECTOR = register(Connector(
@@ -25,4 +27,5 @@ CONNECTOR = register(Connector(
     kinds=(Link.Kind.INVOICE, Link.Kind.PAYMENT),
     handle_local_change=outbound.handle_local_change,
     reconcile=outbound.reconcile,
+    requirements=komplett.requirements,
 ))

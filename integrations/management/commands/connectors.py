@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope
 
 from integrations.connectors import registry, selectors, services
+from integrations.connectors.requirements import connector_requirements_missing
 from integrations.models import SyncRun
 
 from ..foreground import USAGE_ERROR, tasks_in_this_process, tenant_by_slug
@@ -41,6 +42,10 @@ class Command(BaseCommand):
                 raise CommandError(_("Tripletex er ikke koblet til for %(company)s. Koble til først.")
                                    % {"company": company.name})
             if action == "enable":
+                reasons = connector_requirements_missing(tenant=company, connector=connector)
+                if reasons:
+                    raise CommandError(" ".join([_("«%(title)s» er ikke slått på.") % {"title": connector.title},
+                                                 *reasons]))
                 services.connector_enable(tenant=company, name=connector.name, by=None)
                 self.stdout.write(_("«%(title)s» er slått på.") % {"title": connector.title})
             else:
