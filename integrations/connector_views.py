@@ -87,7 +87,11 @@ def connector_enable(request, connector):
     found = _connector_or_404(connector)
     if _refuse_unless_connected(request):
         return _back_to_card(found)
-    services.connector_enable(tenant=request.tenant, name=found.name, by=request.user)
+    try:
+        services.connector_enable(tenant=request.tenant, name=found.name, by=request.user)
+    except services.ActionRefused as exc:
+        messages.error(request, exc.message)
+        return _back_to_card(found)
     messages.success(request, _("«%(title)s» er slått på.") % {"title": found.title})
     return _back_to_card(found)
 

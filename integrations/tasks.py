@@ -97,6 +97,15 @@ def nightly_reconcile() -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def interval_runs() -> None:
+    """Every minute (beat): start the runs of connectors whose own interval (an option, e.g. the customer
+    import's every 15 minutes) has passed."""
+    from .connectors.schedule import interval_runs_request
+
+    interval_runs_request()
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def remote_changes_collect(run_id: int) -> None:
     """The nightly look for "Endret i Tripletex" of a company that uses only the wizard."""
     from .connectors.remote_changes import remote_changes_run

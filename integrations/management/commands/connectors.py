@@ -41,7 +41,10 @@ class Command(BaseCommand):
                 raise CommandError(_("Tripletex er ikke koblet til for %(company)s. Koble til først.")
                                    % {"company": company.name})
             if action == "enable":
-                services.connector_enable(tenant=company, name=connector.name, by=None)
+                try:
+                    services.connector_enable(tenant=company, name=connector.name, by=None)
+                except services.ActionRefused as exc:
+                    raise CommandError(exc.message) from exc
                 self.stdout.write(_("«%(title)s» er slått på.") % {"title": connector.title})
             else:
                 services.connector_disable(tenant=company, name=connector.name, by=None)
