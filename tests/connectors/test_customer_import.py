@@ -141,3 +141,78 @@ def test_currency_is_kept_as_its_three_letter_code_only(imp):
     imp.run()
 
     assert imp.row(tripletex["id"]).currency == "NOK"
+
+
+def test_import_runs_at_the_interval_picked_in_the_options_every_15_minutes_by_default(imp):
+    from integrations.connectors.customer_import import CONNECTOR
+    from integrations.connectors.schedule import interval_runs_request
+
+    assert CONNECTOR.default_options() == {"interval_minutes": 15}
+    first = interval_runs_request()
+    assert [(r.connector, r.trigger) for r in first] == [("customer_import", SyncRun.Trigger.SCHEDULE)]
+    SyncRun.objects.filter(id=first[0].id).update(status=SyncRun.Status.SUCCEEDED)
+
+    assert interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=14)) == []
+    assert len(interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16))) == 1
+
+
+def test_import_runs_no_sooner_than_a_longer_interval_the_admin_picked(imp):
+    from integrations.connectors.schedule import interval_runs_request
+
+    imp.config.options = {"interval_minutes": 60}
+    imp.config.save()
+    SyncRun.objects.create(tenant=imp.tenant, kind=SyncRun.Kind.CONNECTOR, connector="customer_import",
+                           trigger=SyncRun.Trigger.MANUAL, status=SyncRun.Status.SUCCEEDED)
+
+    assert interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=30)) == []
+    assert len(interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=61))) == 1
+
+
+def test_customer_import_cannot_be_switched_on_while_the_two_way_sync_owns_customers(imp):
+    import pytest
+
+    from integrations.connectors import services
+    from integrations.models import ConnectorConfig
+
+    imp.config.enabled = False
+    imp.config.save()
+    ConnectorConfig.objects.create(tenant=imp.tenant, name="master_data", enabled=True)
+
+    with pytest.raises(services.ActionRefused, match="Prosjekter, kunder og ansatte"):
+        services.connector_enable(tenant=imp.tenant, name="customer_import", by=None)
+    imp.config.refresh_from_db()
+    assert not imp.config.enabled
+
+
+def test_two_way_sync_cannot_be_switched_on_while_the_customer_import_is_on(imp, world):
+    from django.urls import reverse
+
+    from integrations.models import ConnectorConfig
+
+    page = world.client_for(world.alice).post(reverse("integrations:connector_enable", args=["master_data"]),
+                                                follow=True)
+
+    assert page.status_code == 200
+    assert "Kundeimport og fakturajournal" in page.content.decode()
+    assert not ConnectorConfig.objects.filter(tenant=imp.tenant, name="master_data", enabled=True).exists()
+
+
+def test_import_of_10000_customers_where_20_changed_makes_at_most_5_calls(world, fake_tripletex,
+                                                                         tripletex_settings):
+    from .customer_import_setup import connect
+
+    fake_tripletex.set_clock(offset_seconds=-86400)
+    big = connect(fake_tripletex, world.a, customers=10_000)
+    fake_tripletex.reset_clock()
+    first = big.run()
+    assert first.status == SyncRun.Status.SUCCEEDED, first.message
+    for customer in big.customers()[:20]:
+        big.change(customer["id"], name=customer["name"] + " endret")
+    before = big.calls()
+
+    run = big.run()
+
+    after = big.calls()
+    calls = {key: after[key] - before.get(key, 0) for key in after if after[key] != before.get(key, 0)}
+    assert len(big.records(run, action=A.UPDATED)) == 20
+    assert sum(calls.values()) <= 5, calls
