@@ -147,7 +147,7 @@ def test_import_runs_at_the_interval_picked_in_the_options_every_15_minutes_by_d
     from integrations.connectors.customer_import import CONNECTOR
     from integrations.connectors.schedule import interval_runs_request
 
-    assert CONNECTOR.default_options() == {"interval_minutes": 15}
+    assert CONNECTOR.default_options()["interval_minutes"] == 15
     first = interval_runs_request()
     assert [(r.connector, r.trigger) for r in first] == [("customer_import", SyncRun.Trigger.SCHEDULE)]
     SyncRun.objects.filter(id=first[0].id).update(status=SyncRun.Status.SUCCEEDED)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from commerce.models import PaymentTerms
 from hr.models import Customer
 
-from ...models import Link, SyncRecord
+from ...models import Link, SyncRecord, SyncRun
 from ..base import SyncContext, fields_hash
 from . import rules
 
@@ -40,6 +40,18 @@ IMPORTED = ("customer_number", "name", "status", "org_number", "currency", "paym
 
 
 def reconcile(ctx: SyncContext) -> None:
+    customers_import(ctx)
+    if ctx.options.get("journal_daily"):
+        from commerce.services import invoice_journals_daily
+
+        from .journal import journal_send_request
+
+        for journal in invoice_journals_daily(tenant=ctx.tenant, today=timezone.localdate()):
+            if journal.status == journal.Status.OPEN:  # a failed one waits for «Prøv igjen»
+                journal_send_request(journal=journal, trigger=SyncRun.Trigger.SCHEDULE)
+
+
+def customers_import(ctx: SyncContext) -> None:
     since = ctx.config.watermark - SAFETY_MARGIN if ctx.config.watermark else None
     params = {"changedSince": since.astimezone(dt.UTC).replace(microsecond=0)} if since else {}
     counts = {"ignored": 0}

@@ -18,3 +18,8 @@ class CustomerImportOptions(forms.Form):
         label=_("Hent kunder"), choices=INTERVALS, coerce=int, initial=DEFAULT_INTERVAL,
         help_text=_("Hvor ofte nye og endrede kunder hentes fra Tripletex. «Synkroniser nå» henter med en gang."),
     )
+    journal_daily = forms.BooleanField(
+        label=_("Send dagens bunt automatisk"), required=False, initial=False,
+        help_text=_("Fakturaer utstedt en dag samles i en bunt som sendes til Tripletex etter midnatt. Uten dette "
+                    "lager og sender du buntene selv under Fakturabunter."),
+    )

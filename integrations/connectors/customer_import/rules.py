@@ -12,4 +12,17 @@ CHANGED_SINCE_IGNORED = _(
     "endrede kunder ble importert"
 )
 
-RULES = (ONLY_CHANGED, CUSTOMER_CREATED, CUSTOMER_UPDATED, PAYMENT_TERMS_CREATED, CUSTOMER_MATCHED)
+
+JOURNAL_SENT = _("Faktura i bunten → fakturert ordre i Tripletex (ordre med linjer, så fakturert)")
+JOURNAL_ALREADY_THERE = _("Fakturaen finnes allerede i Tripletex: hver faktura sendes én gang")
+JOURNAL_FOUND_AFTER_DOUBT = _(
+    "Ordren fantes allerede i Tripletex med vårt ordre- og fakturanummer etter et svar som uteble: brukt, ikke "
+    "laget på nytt"
+)
+JOURNAL_MISSING = _(
+    "Kunde, avdeling og prosjekt finnes i Tripletex på nummer; mangler ett, stopper fakturaen (det opprettes ikke)"
+)
+JOURNAL_FAILED = _("Tripletex tok ikke imot fakturaen")
+
+RULES = (ONLY_CHANGED, CUSTOMER_CREATED, CUSTOMER_UPDATED, PAYMENT_TERMS_CREATED, CUSTOMER_MATCHED, JOURNAL_SENT,
+         JOURNAL_ALREADY_THERE, JOURNAL_MISSING)
