@@ -34,6 +34,7 @@ PARAMS = {
     "terms_id": lambda objs: objs["terms"].id,
     "order_id": lambda objs: objs["purchase_order"].id,
     "account_id": lambda objs: objs["account"].id,
+    "journal_id": lambda objs: objs["journal"].id,
 }
 
 NOT_OBJECTS = {"kind", "step", "connector"}
@@ -102,8 +103,9 @@ def _commerce_a(world, hr_a) -> dict:
     services.invoice_draft_save(tenant=t, data=data, lines=[{"product": product, "quantity": Decimal(2)}])
     order = services.purchase_order_create(tenant=t, supplier=supplier, order_date=dt.date(2026, 3, 1),
                                            lines=[{"product": product, "quantity": Decimal(1)}])
+    journal = services.invoice_journal_create(tenant=t, invoice_ids=[invoice.id], by=None)
     return {"invoice": invoice, "product": product, "supplier": supplier, "terms": terms, "account": account,
-            "purchase_order": order}
+            "purchase_order": order, "journal": journal}
 
 
 def test_routes_are_found():

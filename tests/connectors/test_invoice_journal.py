@@ -188,12 +188,14 @@ def test_order_made_before_a_lost_answer_is_found_by_number_and_not_made_again(s
     monkeypatch.setattr(TripletexClient, "order_invoice", killed)
     with scope(tenant=shop.tenant):
         journal = services.invoice_journal_create(tenant=shop.tenant, invoice_ids=[invoice.id], by=None)
+    run = journals.journal_send_request(journal=journal)
     with pytest.raises(SystemExit):
-        _resend(shop, journal)
+        journals.journal_run_execute(run=run, journal=journal)
     Link.objects.filter(tenant=shop.tenant, kind="invoice").delete()  # not even the order's id was kept
     monkeypatch.setattr(TripletexClient, "order_invoice", original)
 
-    run = _resend(shop, InvoiceJournal.objects.get(id=journal.id))
+    # The broker hands the unacknowledged task to another worker.
+    journals.journal_run_execute(run=run, journal=journal)
 
     record = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_FOUND_AFTER_DOUBT))
@@ -230,3 +232,47 @@ def test_connector_sends_each_days_journal_automatically_when_the_option_is_on(
     journal = InvoiceJournal.objects.get(tenant=shop.tenant)
     assert journal.day == dt.date(2026, 3, 2) and journal.status == InvoiceJournal.Status.SENT
     assert [o["reference"] for o in _orders(shop)] == [str(invoice.number)]
+
+
+def test_admin_groups_issued_invoices_into_a_journal_on_the_page_and_sends_it(shop, world,
+                                                                               django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    first, second = _issue(shop), _issue(shop)
+    admin = world.client_for(world.alice)
+
+    page = admin.get(reverse("commerce:journals"))
+    assert page.status_code == 200 and f'value="{first.id}"' in page.content.decode()
+    created = admin.post(reverse("commerce:journals"), {"invoices": [first.id, second.id]})
+    journal = InvoiceJournal.objects.get(tenant=shop.tenant)
+    assert created.url == reverse("commerce:journal_detail", args=[journal.id])
+    with django_capture_on_commit_callbacks() as queued:
+        admin.post(reverse("commerce:journal_send", args=[journal.id]))
+
+    journal.refresh_from_db()
+    assert journal.status == InvoiceJournal.Status.SENDING and len(queued) == 1
+    run = journals.journal_run_execute(run=journal.run, journal=journal)
+    detail = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
+    assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail
+
+
+def test_journal_is_not_sent_while_the_connector_is_off(shop, world):
+    from django.urls import reverse
+
+    invoice = _issue(shop)
+    with scope(tenant=shop.tenant):
+        journal = services.invoice_journal_create(tenant=shop.tenant, invoice_ids=[invoice.id], by=None)
+    shop.config.enabled = False
+    shop.config.save()
+
+    page = world.client_for(world.alice).post(reverse("commerce:journal_send", args=[journal.id]), follow=True)
+
+    assert "Kundeimport og fakturajournal" in page.content.decode()
+    journal.refresh_from_db()
+    assert journal.status == InvoiceJournal.Status.OPEN and journal.run is None
+
+
+def test_journal_pages_are_for_admins_only(shop, world):
+    from django.urls import reverse
+
+    assert world.client_for(world.carol).get(reverse("commerce:journals")).status_code in (302, 403, 404)

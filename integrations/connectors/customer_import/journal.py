@@ -25,11 +25,14 @@ from commerce.models import Invoice, InvoiceJournal
 from ...models import Link, SyncRecord, SyncRun
 from ...tripletex import RateLimited, TripletexError
 from ..base import SyncContext
+from ..services import enabled_connectors
 from . import rules
 
 Action = SyncRecord.Action
 OUT = SyncRecord.Direction.TO_TRIPLETEX
 INVOICE = Link.Kind.INVOICE
+# A send still going after this long belongs to a worker that died (and was not handed on): it may be sent again.
+STUCK_AFTER = dt.timedelta(hours=1)
 
 
 class Refused(Exception):
@@ -275,9 +278,20 @@ def journal_run_execute(*, run: SyncRun, journal: InvoiceJournal) -> SyncRun:
 
 @transaction.atomic
 def journal_send_request(*, journal: InvoiceJournal, by=None, trigger: str = SyncRun.Trigger.MANUAL) -> SyncRun:
-    """"Send" or "Prøv igjen" on a journal: a run, queued; invoices already in Tripletex are not sent again."""
-    from . import NAME
+    """"Send" or "Prøv igjen" on a journal: a run, queued; invoices already in Tripletex are not sent again.
 
+    Refused (`ActionRefused`) while Tripletex is not connected or the connector is off, or while it is being sent.
+    """
+    from ..services import ActionRefused
+    from . import CONNECTOR, NAME
+
+    journal = InvoiceJournal.objects.select_for_update().get(pk=journal.pk)
+    if not any(c.name == NAME for c in enabled_connectors(tenant=journal.tenant)):
+        raise ActionRefused(_("Bunten kan ikke sendes: slå på «%(title)s» under Integrasjoner (med Tripletex "
+                              "koblet til) først.") % {"title": CONNECTOR.title})
+    running = journal.run if journal.status == InvoiceJournal.Status.SENDING else None
+    if running is not None and running.finished_at is None and running.created_at > timezone.now() - STUCK_AFTER:
+        raise ActionRefused(_("Bunten sendes allerede."))
     run = SyncRun.objects.create(tenant=journal.tenant, kind=SyncRun.Kind.CONNECTOR, connector=NAME,
                                  trigger=trigger, started_by=by)
     InvoiceJournal.objects.filter(pk=journal.pk).update(status=InvoiceJournal.Status.SENDING, run=run)
