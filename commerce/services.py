@@ -22,8 +22,8 @@ from tenants.models import Tenant, User
 
 from . import kid as kids
 from .models import (
-    Invoice, InvoiceJournal, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent, PurchaseOrder,
-    PurchaseOrderLine, Supplier,
+    Invoice, InvoiceJournal, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent,
+    PurchaseOrder, PurchaseOrderLine, Supplier,
 )
 from .money import VAT_RATES, invoice_totals, line_amount
 from .pdf import invoice_pdf
@@ -245,9 +245,9 @@ def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoi
     locked while the next one is taken, so two issues at once cannot take the same number.
     """
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
-    invoice = Invoice.objects.select_for_update().select_related("customer", "project", "payment_terms").get(
-        pk=invoice.pk, tenant=tenant,
-    )
+    # Only the invoice row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related(
+        "customer", "project", "payment_terms").get(pk=invoice.pk, tenant=tenant)
     if not invoice.is_draft:
         raise ValidationError(_("Fakturaen er allerede utstedt."))
     lines = list(InvoiceLine.objects.filter(tenant=tenant, invoice=invoice))
