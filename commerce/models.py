@@ -96,6 +96,38 @@ def _pdf_path(invoice: Invoice, filename: str) -> str:
     return f"invoices/{invoice.tenant_id}/{filename}"
 
 
+class InvoiceJournal(TenantOwned):
+    """A journal ("bunt", seed 002): issued invoices sent together to Tripletex as invoiced orders."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Ikke sendt")
+        SENDING = "sending", _("Sendes")
+        SENT = "sent", _("Sendt")
+        FAILED = "failed", _("Sendt med feil")
+
+    number = models.PositiveIntegerField(_("buntnummer"))
+    # The day whose invoices an automatic journal holds; empty for one an admin put together.
+    day = models.DateField(_("dag"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    # The last send: its log says, per invoice, sent, already there or failed with Tripletex's words.
+    run = models.ForeignKey("integrations.SyncRun", null=True, blank=True, on_delete=models.SET_NULL,
+                            related_name="+")
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("fakturabunt")
+        verbose_name_plural = _("fakturabunter")
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "number"], name="invoice_journal_number_unique"),
+            models.UniqueConstraint(fields=["tenant", "day"], name="invoice_journal_day_unique"),
+        ]
+
+    def __str__(self):
+        return gettext("Bunt %(number)s") % {"number": self.number}
+
+
 class Invoice(TenantOwned):
     """An outgoing invoice. A draft may change; issuing numbers it, fixes its totals and makes its PDF,
     and from then on nothing on it changes (a credit note would correct it; we do not make those yet)."""
@@ -128,6 +160,11 @@ class Invoice(TenantOwned):
     issued_at = models.DateTimeField(null=True, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                   related_name="+")
+    journal = models.ForeignKey(InvoiceJournal, null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="invoices", verbose_name=_("bunt"))
+    # Set (and committed) before its order is created in Tripletex: if the answer is lost, the next send
+    # looks the order up by number before it creates one.
+    journal_attempted_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-invoice_date", "-number", "-id"]

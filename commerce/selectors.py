@@ -1,14 +1,15 @@
 """Reads for the commerce pages."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, Q, QuerySet, Sum, Value
+from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
 
 from tenants.models import Tenant
 
-from .models import Invoice, LedgerAccount, Payment, PaymentTerms, Product, PurchaseOrder, Supplier
+from .models import Invoice, InvoiceJournal, LedgerAccount, Payment, PaymentTerms, Product, PurchaseOrder, Supplier
 
 
 def _search(qs: QuerySet, q: str, fields: tuple[str, ...]) -> QuerySet:
@@ -68,3 +69,44 @@ def purchase_order_list(*, tenant: Tenant, q: str = "") -> QuerySet[PurchaseOrde
 
 def ledger_account_list(*, tenant: Tenant) -> QuerySet[LedgerAccount]:
     return LedgerAccount.objects.filter(tenant=tenant).order_by("number", "id")
+
+
+def journal_list(*, tenant: Tenant) -> QuerySet[InvoiceJournal]:
+    return InvoiceJournal.objects.filter(tenant=tenant).annotate(invoice_count=Count("invoices")).order_by("-number")
+
+
+def invoices_without_journal(*, tenant: Tenant) -> QuerySet[Invoice]:
+    """Issued invoices an admin may put in a journal ("bunt")."""
+    return Invoice.objects.filter(tenant=tenant, status=Invoice.Status.ISSUED, journal__isnull=True).select_related(
+        "customer").order_by("number")
+
+
+@dataclass
+class JournalRow:
+    invoice: Invoice
+    # Tripletex's invoice number and KID once it is there (shown when they differ from ours).
+    tripletex_number: str
+    tripletex_kid: str
+    # The journal's last send: sent, already there or failed, with Tripletex's words.
+    record: object | None
+
+
+def journal_rows(*, journal: InvoiceJournal) -> list[JournalRow]:
+    from integrations.models import Connection, Link, SyncRecord
+
+    invoices = list(journal.invoices.select_related("customer").order_by("number"))
+    connection = Connection.objects.filter(tenant_id=journal.tenant_id).first()
+    links = {}
+    if connection is not None and connection.tripletex_company_id:
+        links = {link.local_id: link for link in Link.objects.filter(
+            tenant_id=journal.tenant_id, tripletex_company_id=connection.tripletex_company_id, kind=Link.Kind.INVOICE,
+            local_id__in=[i.id for i in invoices])}
+    records = {}
+    if journal.run_id:
+        records = {r.local_id: r for r in SyncRecord.objects.filter(run_id=journal.run_id, object_kind="invoice")}
+    rows = []
+    for invoice in invoices:
+        values = links[invoice.id].synced_values if invoice.id in links else {}
+        rows.append(JournalRow(invoice=invoice, tripletex_number=str(values.get("invoice_number") or ""),
+                               tripletex_kid=str(values.get("kid") or ""), record=records.get(invoice.id)))
+    return rows

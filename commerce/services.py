@@ -22,8 +22,8 @@ from tenants.models import Tenant, User
 
 from . import kid as kids
 from .models import (
-    Invoice, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent, PurchaseOrder,
-    PurchaseOrderLine, Supplier,
+    Invoice, InvoiceJournal, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent,
+    PurchaseOrder, PurchaseOrderLine, Supplier,
 )
 from .money import VAT_RATES, invoice_totals, line_amount
 from .pdf import invoice_pdf
@@ -245,9 +245,9 @@ def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoi
     locked while the next one is taken, so two issues at once cannot take the same number.
     """
     Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
-    invoice = Invoice.objects.select_for_update().select_related("customer", "project", "payment_terms").get(
-        pk=invoice.pk, tenant=tenant,
-    )
+    # Only the invoice row is locked: PostgreSQL refuses FOR UPDATE on the nullable side of the joins.
+    invoice = Invoice.objects.select_for_update(of=("self",)).select_related(
+        "customer", "project", "payment_terms").get(pk=invoice.pk, tenant=tenant)
     if not invoice.is_draft:
         raise ValidationError(_("Fakturaen er allerede utstedt."))
     lines = list(InvoiceLine.objects.filter(tenant=tenant, invoice=invoice))
@@ -271,6 +271,46 @@ def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoi
     local_change_record(tenant=tenant, kind=INVOICE_KIND, local_id=invoice.id,
                         snapshot={"label": str(invoice), "number": str(number)})
     return invoice
+
+
+@transaction.atomic
+def invoice_journal_create(
+    *, tenant: Tenant, invoice_ids: list[int], by: User | None, day: dt.date | None = None,
+) -> InvoiceJournal:
+    """A journal ("bunt", seed 002) of issued invoices that are in no journal yet."""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    invoices = Invoice.objects.select_for_update().filter(tenant=tenant, id__in=invoice_ids)
+    if not invoice_ids or len(invoices) != len(set(invoice_ids)):
+        raise ValidationError(_("Velg minst én utstedt faktura."))
+    if any(i.is_draft for i in invoices):
+        raise ValidationError(_("Bare utstedte fakturaer kan legges i en bunt."))
+    taken = [str(i) for i in invoices if i.journal_id is not None]
+    if taken:
+        raise ValidationError(_("Allerede i en bunt: %(invoices)s.") % {"invoices": ", ".join(taken)})
+    number = (InvoiceJournal.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0) + 1
+    journal = InvoiceJournal.objects.create(tenant=tenant, number=number, day=day, created_by=by)
+    invoices.update(journal=journal)
+    return journal
+
+
+def invoice_journals_daily(*, tenant: Tenant, today: dt.date) -> list[InvoiceJournal]:
+    """One journal per past day of the invoices issued that day and not put in a journal by hand."""
+    loose = Invoice.objects.filter(tenant=tenant, status=Invoice.Status.ISSUED, journal__isnull=True,
+                                   issued_at__isnull=False)
+    days: dict[dt.date, list[int]] = {}
+    for invoice_id, issued_at in loose.values_list("id", "issued_at"):
+        day = timezone.localdate(issued_at)
+        if day < today:
+            days.setdefault(day, []).append(invoice_id)
+    journals = []
+    for day, ids in sorted(days.items()):
+        existing = InvoiceJournal.objects.filter(tenant=tenant, day=day).first()
+        if existing is not None:
+            Invoice.objects.filter(tenant=tenant, id__in=ids).update(journal=existing)
+            journals.append(existing)
+        else:
+            journals.append(invoice_journal_create(tenant=tenant, invoice_ids=ids, by=None, day=day))
+    return journals
 
 
 def invoice_outstanding(invoice: Invoice) -> Decimal:

@@ -25,7 +25,7 @@ from .forms import (
     ComponentFormSet, InvoiceForm, InvoiceLineFormSet, LedgerAccountForm, PaymentForm, PaymentTermsForm, ProductForm,
     PurchaseOrderForm, PurchaseOrderLineFormSet, SupplierForm,
 )
-from .models import Invoice, LedgerAccount, PaymentTerms, Product, PurchaseOrder, Supplier
+from .models import Invoice, InvoiceJournal, LedgerAccount, PaymentTerms, Product, PurchaseOrder, Supplier
 from .money import invoice_totals
 
 PAGE_SIZE = 50
@@ -311,6 +311,52 @@ def invoice_pdf(request, invoice_id: int):
     except FileNotFoundError:
         raise Http404 from None
     return FileResponse(handle, content_type="application/pdf", filename=f"faktura-{invoice.number}.pdf")
+
+
+# --- invoice journals ("bunter", seed 002) -------------------------------------------------------------
+
+@tenant_required(roles=ADMIN)
+def journal_list(request):
+    tenant = request.tenant
+    if request.method == "POST":
+        ids = [int(i) for i in request.POST.getlist("invoices") if i.isdigit()]
+        try:
+            journal = services.invoice_journal_create(tenant=tenant, invoice_ids=ids, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect("commerce:journals")
+        messages.success(request, _("%(journal)s er laget med %(count)s fakturaer. Send den til Tripletex når du er "
+                                    "klar.") % {"journal": journal, "count": len(ids)})
+        return redirect("commerce:journal_detail", journal_id=journal.id)
+    return render(request, "commerce/journal_list.html", {
+        "commerce": "journals", "journals": selectors.journal_list(tenant=tenant),
+        "loose": selectors.invoices_without_journal(tenant=tenant),
+    })
+
+
+@tenant_required(roles=ADMIN)
+def journal_detail(request, journal_id: int):
+    journal = get_object_or_404(InvoiceJournal.objects.select_related("run"), pk=journal_id, tenant=request.tenant)
+    return render(request, "commerce/journal_detail.html", {
+        "commerce": "journals", "journal": journal, "rows": selectors.journal_rows(journal=journal),
+    })
+
+
+@require_POST
+@tenant_required(roles=ADMIN)
+def journal_send(request, journal_id: int):
+    from integrations.connectors.customer_import.journal import journal_send_request
+    from integrations.connectors.services import ActionRefused
+
+    journal = get_object_or_404(InvoiceJournal, pk=journal_id, tenant=request.tenant)
+    try:
+        journal_send_request(journal=journal, by=request.user)
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(journal)s sendes til Tripletex. Resultatet kommer her og i "
+                                    "synkroniseringsloggen.") % {"journal": journal})
+    return redirect("commerce:journal_detail", journal_id=journal.id)
 
 
 # --- payments -----------------------------------------------------------------------------------------

@@ -216,6 +216,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
     # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.
     "nightly-reconcile": {"task": "integrations.tasks.nightly_reconcile", "schedule": 600.0},
+    # Connectors that run at the interval the admin picked (the customer import: every 15 minutes by default).
+    "interval-runs": {"task": "integrations.tasks.interval_runs", "schedule": 60.0},
     # A wizard left half-way keeps an encrypted API key; it should not lie there for ever.
     "wizard-expire-drafts": {"task": "wizard.tasks.wizard_expire_drafts", "schedule": 3600.0},
     # Tripletex disables a webhook subscription after too many failed deliveries: switch it back on, and

@@ -208,4 +208,6 @@ def register(router) -> None:
     crud(router, "ledger_account", put=True)
     crud(router, "payment_type", post=False, put=False)
     crud(router, "vat_type", post=False, put=False)
+    crud(router, "currency", post=False, put=False)
+    crud(router, "country", post=False, put=False)
     crud(router, "employment", put=True)

@@ -67,13 +67,16 @@ def post_order(req: Request) -> Response:
     lines = body.pop("orderLines", []) if isinstance(body, dict) else []
     order = prepare_create(req, "order", body)
     store = req.app.store
-    # Validate the lines before storing anything, so a bad line leaves no half order.
-    prepared = [prepare_create(req, "orderline", {**line, "order": {"id": 0}}) for line in lines
-                if isinstance(line, dict)] if lines else []
     store.insert(req.company, "order", order, fire=False)
+    # The lines refer to the order, so they are checked once it has its id; a bad line leaves no half order.
+    try:
+        prepared = [prepare_create(req, "orderline", {**line, "order": {"id": order["id"]}}) for line in lines
+                    if isinstance(line, dict)] if lines else []
+    except errors.ApiError:
+        req.company.objects["order"].pop(order["id"], None)
+        raise
     refs = []
     for line in prepared:
-        line["order"] = {"id": order["id"]}
         store.insert(req.company, "orderline", line)
         refs.append({"id": line["id"]})
     order["orderLines"] = refs
@@ -117,6 +120,10 @@ def invoice_order(req: Request) -> Response:
         raise errors.validation("invoiceDate", "Ugyldig dato.")
     if order.get("_invoice"):
         raise errors.validation("order", "Ordren er allerede fakturert.")
+    if req.app.settings.get("no_bank_account"):
+        # Tripletex's words when the company has not registered the bank account invoices are paid to.
+        raise errors.validation("invoice", "Faktura kan ikke opprettes før selskapet har registrert et "
+                                           "bankkontonummer.")
     lines = [req.company.get("orderline", r["id"]) for r in order.get("orderLines", [])]
     lines = [ln for ln in lines if ln is not None]
     if not lines:

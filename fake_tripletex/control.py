@@ -27,7 +27,8 @@ Endpoints (JSON in, JSON out):
   POST   /_fake/rate_limit                     {limit, window}
   POST   /_fake/clock {now?, offset_seconds?}  DELETE /_fake/clock
   POST   /_fake/settings                       {duplicate_status: 409|422, locked_status: 422|423,
-                                                ignore_changed_since: bool}
+                                                ignore_changed_since: bool,
+                                                no_bank_account: bool}
   GET|DELETE /_fake/violations
   GET    /_fake/webhooks                       deliveries made so far
   POST   /_fake/reset                          back to the start state (same demo tokens)
@@ -162,7 +163,8 @@ def _dispatch(app, method, parts, params, body):
             if body.get("locked_status") not in (None, 422, 423):
                 raise ValueError("locked_status must be 422 or 423")
             app.settings.update({k: v for k, v in body.items()
-                                 if k in ("duplicate_status", "locked_status", "ignore_changed_since")})
+                                 if k in ("duplicate_status", "locked_status", "ignore_changed_since",
+                                          "no_bank_account")})
         return 200, dict(app.settings)
     if head == "violations":
         if app.validator is None:

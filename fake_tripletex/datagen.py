@@ -112,6 +112,10 @@ def create_company(store: Store, name: str, sizes: dict | None = None, *, demo: 
         company.objects["company"][company.id] = ins_company
         currency = ins("currency", {"code": "NOK", "description": "Norske kroner", "factor": 1})
         ins_company["currency"] = {"id": currency["id"]}
+        # Postal addresses refer to a country, as in Tripletex (161 is Norway's id there; ours is the store's).
+        company.counters["country_no"] = ins("country", {"name": "Norge", "displayName": "Norge",
+                                                         "isoAlpha2Code": "NO", "isoAlpha3Code": "NOR",
+                                                         "isoNumericCode": "578"})["id"]
         vats = [ins("vat_type", {"number": n, "name": t, "percentage": p}) for n, t, p in VAT]
         company.counters["vat_high"] = vats[0]["id"]
         dept = ins("department", {"name": "Hovedavdeling", "departmentNumber": "1", "isInactive": False})
@@ -232,6 +236,7 @@ def _customers(ins, company: Company, n: int, currency, demo: bool) -> list[dict
                 "invoiceEmail": f"faktura@{_slug(name)}.no", "phoneNumber": f"{22000000 + i * 101}",
                 "invoicesDueIn": 30 if i % 3 == 0 else 14, "invoicesDueInType": "DAYS",
                 "currency": {"id": currency["id"]}, "postalAddress": {"id": ins_id(company), **_address(i),
+                                                                      "country": {"id": company.counters["country_no"]},
                                                                       "version": 0},
                 "website": f"www.{_slug(name)}.no", "displayName": f"{name} ({number})"}
         out.append(ins("customer", cust))

@@ -35,6 +35,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("ledger_account", "Account", "/ledger/account", "account"),
     Kind("vat_type", "VatType", "/ledger/vatType"),
     Kind("currency", "Currency", "/currency"),
+    Kind("country", "Country", "/country"),
     Kind("purchase_order", "PurchaseOrder", "/purchaseOrder", "purchaseOrder"),
     Kind("document", "Document", "/document"),
     Kind("subscription", "Subscription", "/event/subscription",

@@ -50,6 +50,9 @@ class Customer(TenantOwned):
     address = models.CharField(_("adresse"), max_length=200, blank=True)
     postal_code = models.CharField(_("postnummer"), max_length=10, blank=True)
     city = models.CharField(_("poststed"), max_length=100, blank=True)
+    # ISO 3166 alpha-2, as Tripletex's postal address gives it (seed 002: "land" of the invoice address).
+    country = models.CharField(_("land"), max_length=2, blank=True)
+    website = models.CharField(_("nettsted"), max_length=200, blank=True)
     currency = models.CharField(_("valuta"), max_length=3, default="NOK")
     payment_terms_days = models.PositiveIntegerField(_("betalingsfrist (dager)"), default=14)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)

@@ -94,7 +94,11 @@ def connector_enable(request, connector):
     if reasons:
         # Shown on the card itself, not as a passing message: the admin has something to fix in Tripletex.
         return _page(request, refused=(found.name, reasons))
-    services.connector_enable(tenant=request.tenant, name=found.name, by=request.user)
+    try:
+        services.connector_enable(tenant=request.tenant, name=found.name, by=request.user)
+    except services.ActionRefused as exc:
+        messages.error(request, exc.message)
+        return _back_to_card(found)
     messages.success(request, _("«%(title)s» er slått på.") % {"title": found.title})
     return _back_to_card(found)
 

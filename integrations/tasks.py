@@ -89,11 +89,38 @@ def connector_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def journal_send(run_id: int, journal_id: int) -> None:
+    """A journal of invoices ("bunt", seed 002) sent to Tripletex as invoiced orders: "Send" or "Prøv igjen"."""
+    from commerce.models import InvoiceJournal
+
+    from .connectors.customer_import.journal import journal_run_execute
+    from .models import SyncRun
+
+    with scopes_disabled():
+        run = SyncRun.objects.select_related("tenant").filter(id=run_id).first()
+    if run is None:
+        return
+    with scope(tenant=run.tenant):
+        journal = InvoiceJournal.objects.filter(tenant=run.tenant, id=journal_id).first()
+        if journal is not None:
+            journal_run_execute(run=run, journal=journal)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def nightly_reconcile() -> None:
     """Every 10 minutes (beat): start each company's nightly runs once its time between 01:00 and 05:00 has come."""
     from .connectors.schedule import nightly_runs_request
 
     nightly_runs_request()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def interval_runs() -> None:
+    """Every minute (beat): start the runs of connectors whose own interval (an option, e.g. the customer
+    import's every 15 minutes) has passed."""
+    from .connectors.schedule import interval_runs_request
+
+    interval_runs_request()
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -40,6 +40,7 @@ PARAMS = {
     "wage_type_id": lambda objs: objs["wage_type"].id,
     "transfer_id": lambda objs: objs["transfer"].id,
     "key_prefix": lambda objs: objs["api_key"].prefix,
+    "journal_id": lambda objs: objs["journal"].id,
 }
 
 NOT_OBJECTS = {"kind", "step", "connector"}
@@ -116,8 +117,9 @@ def _commerce_a(world, hr_a) -> dict:
     services.invoice_draft_save(tenant=t, data=data, lines=[{"product": product, "quantity": Decimal(2)}])
     order = services.purchase_order_create(tenant=t, supplier=supplier, order_date=dt.date(2026, 3, 1),
                                            lines=[{"product": product, "quantity": Decimal(1)}])
+    journal = services.invoice_journal_create(tenant=t, invoice_ids=[invoice.id], by=None)
     return {"invoice": invoice, "product": product, "supplier": supplier, "terms": terms, "account": account,
-            "purchase_order": order}
+            "purchase_order": order, "journal": journal}
 
 
 @pytest.fixture

@@ -60,6 +60,8 @@ class Connector:
     events: tuple[str, ...] = ()
     # Rules in the admin's words, shown under the card and named in the log.
     rules: tuple[Any, ...] = ()
+    # Connectors that may not be on at the same time as this one (both would own the same rows).
+    excludes: tuple[str, ...] = ()
     handle_local_change: Callable[[SyncContext, OutboundChange], None] | None = None
     handle_remote_change: Callable[[SyncContext, str, int, str], None] | None = None
     reconcile: Callable[[SyncContext], None] | None = None

@@ -15,7 +15,7 @@ def register(connector: Connector) -> Connector:
 
 def _load() -> None:
     # Imported here, not at module level, so a connector may import the platform's services freely.
-    from . import invoices, master_data  # noqa: F401
+    from . import customer_import, invoices, master_data  # noqa: F401
 
 
 def all_connectors() -> list[Connector]:
@@ -31,3 +31,9 @@ def get(name: str) -> Connector | None:
 def owners_of(kind: str) -> list[Connector]:
     """Connectors that send local changes of `kind` to Tripletex."""
     return [c for c in all_connectors() if kind in c.kinds]
+
+
+def conflicts_of(name: str) -> list[Connector]:
+    """Connectors that may not be on together with `name`, whichever of the two declares it."""
+    me = get(name)
+    return [c for c in all_connectors() if c.name != name and (c.name in me.excludes or name in c.excludes)]

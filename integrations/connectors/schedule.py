@@ -61,3 +61,36 @@ def _request(tenant: Tenant, enabled: set[str], done: set[tuple[int, str]]) -> l
     if (tenant.id, remote_changes.NAME) not in done and remote_changes.needed(tenant=tenant):
         runs.append(remote_changes.remote_changes_request(tenant=tenant))
     return runs
+
+
+# A run still going after this long belongs to a worker that died; the schedule does not wait for it.
+RUN_STUCK_AFTER = dt.timedelta(hours=1)
+
+
+def interval_runs_request(*, now: dt.datetime | None = None) -> list[SyncRun]:
+    """A scheduled run for each switched-on connector whose `interval_minutes` option has passed since its
+    last run (scheduled or "Synkroniser nå"), unless one is still going."""
+    now = now or timezone.now()
+    with scopes_disabled():
+        active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant_id")
+        configs = [c for c in ConnectorConfig.objects.filter(enabled=True, tenant_id__in=active)
+                   if isinstance((c.options or {}).get("interval_minutes"), int) and c.options["interval_minutes"] > 0]
+        due = []
+        for config in configs:
+            last = SyncRun.objects.filter(
+                tenant_id=config.tenant_id, kind=SyncRun.Kind.CONNECTOR, connector=config.name,
+                trigger__in=(SyncRun.Trigger.SCHEDULE, SyncRun.Trigger.MANUAL),
+            ).order_by("-created_at").first()
+            if last is not None and last.status == SyncRun.Status.RUNNING and last.created_at > now - RUN_STUCK_AFTER:
+                continue
+            if last is None or last.created_at <= now - dt.timedelta(minutes=config.options["interval_minutes"]):
+                due.append(config)
+        tenants = Tenant.objects.in_bulk({c.tenant_id for c in due})
+    runs = []
+    for config in due:
+        if registry.get(config.name) is None or registry.get(config.name).reconcile is None:
+            continue
+        with scope(tenant=tenants[config.tenant_id]):
+            runs.append(connector_run_request(tenant=tenants[config.tenant_id], name=config.name,
+                                              trigger=SyncRun.Trigger.SCHEDULE))
+    return runs

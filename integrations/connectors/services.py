@@ -41,9 +41,19 @@ def connector_config_get(*, tenant: Tenant, name: str) -> ConnectorConfig:
 
 @transaction.atomic
 def connector_enable(*, tenant: Tenant, name: str, by: User | None, options: dict | None = None) -> ConnectorConfig:
-    """Switch a connector on and start its first run (a full read: it has no watermark yet)."""
+    """Switch a connector on and start its first run (a full read: it has no watermark yet).
+
+    Refused (`ActionRefused`) while a connector it excludes is on: both would own the same rows.
+    """
     connector = _connector(name)
     config = ConnectorConfig.objects.select_for_update().get(pk=connector_config_get(tenant=tenant, name=name).pk)
+    conflicts = registry.conflicts_of(name)
+    enabled = set(ConnectorConfig.objects.filter(
+        tenant=tenant, name__in=[c.name for c in conflicts], enabled=True).values_list("name", flat=True))
+    on = [c for c in conflicts if c.name in enabled]
+    if on and not config.enabled:
+        raise ActionRefused(_("«%(title)s» kan ikke slås på mens «%(other)s» er på: begge ville eie de samme "
+                              "kundene. Slå av «%(other)s» først.") % {"title": connector.title, "other": on[0].title})
     if options is not None:
         config.options = options
     was_enabled = config.enabled

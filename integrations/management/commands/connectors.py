@@ -46,7 +46,10 @@ class Command(BaseCommand):
                 if reasons:
                     raise CommandError(" ".join([_("«%(title)s» er ikke slått på.") % {"title": connector.title},
                                                  *reasons]))
-                services.connector_enable(tenant=company, name=connector.name, by=None)
+                try:
+                    services.connector_enable(tenant=company, name=connector.name, by=None)
+                except services.ActionRefused as exc:
+                    raise CommandError(exc.message) from exc
                 self.stdout.write(_("«%(title)s» er slått på.") % {"title": connector.title})
             else:
                 services.connector_disable(tenant=company, name=connector.name, by=None)
