@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from integrations.hours.selectors import with_transfer_state
 from tenants.decorators import APPROVERS, tenant_required
+from tenants.ids import posted_ids
 
 from . import selectors, services
 from .forms import (
@@ -88,7 +89,7 @@ def approvals(request):
 @require_POST
 @tenant_required(roles=APPROVERS)
 def approvals_bulk(request):
-    ids = [int(i) for i in request.POST.getlist("entries") if i.isdigit()]
+    ids = posted_ids(request.POST, "entries")
     entries = TimeEntry.objects.filter(tenant=request.tenant, id__in=ids)
     if request.POST.get("action") == "approve":
         n = services.time_entries_approve(tenant=request.tenant, entries=entries, by=request.user)

@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tenants.decorators import ADMIN, tenant_required
+from tenants.ids import posted_ids
 
 from .connectors import remote_changes
 from .forms import HoursExportForm
@@ -40,7 +41,7 @@ def _overview(request, form):
 @require_POST
 @tenant_required(roles=ADMIN)
 def hours_retry(request):
-    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    ids = posted_ids(request.POST, "rows")
     with transaction.atomic():
         n = hour_transfers_retry(tenant=request.tenant, ids=ids if ids else None)
         if n:

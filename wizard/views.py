@@ -1,7 +1,6 @@
 """The activation wizard's pages. Thin: every change goes through wizard.services."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,6 +11,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
 from tenants.decorators import ADMIN, tenant_required
+from tenants.ids import posted_id, posted_ids
 
 from . import selectors, services, steps
 from .forms import SendHoursForm, TokenForm
@@ -90,14 +90,14 @@ def _token_step(request, draft, current):
 def _list_step(request, draft, current):
     kind = current.kind
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
+        ids = posted_ids(request.POST, "item")
         q, show = request.POST.get("q", ""), request.POST.get("show", "")
         select = request.POST.get("select")
         if select in ("all", "none"):
             services.items_select(draft=draft, kind=kind, selected=select == "all", q=q, show=show)
         else:
             # The page's checkboxes: what is ticked on this page is chosen, what is not is not.
-            page_ids = [int(i) for i in request.POST.getlist("on_page") if i.isdigit()]
+            page_ids = posted_ids(request.POST, "on_page")
             services.items_select(draft=draft, kind=kind, selected=False, ids=[i for i in page_ids if i not in ids])
             services.items_select(draft=draft, kind=kind, selected=True, ids=ids)
         if request.htmx:
@@ -129,8 +129,9 @@ def _finish_step(request, draft, current):
     form = SendHoursForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            # The wizard run the page was made for: a page left open must not finish a run started after it.
             run = services.draft_finish(
-                tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request),
+                tenant=request.tenant, by=request.user, draft_id=posted_id(request.POST, "draft"),
                 send_hours=form.cleaned_data["send_hours"], send_hours_from=form.cleaned_data["send_hours_from"],
             )
         except services.AlreadyFinished as exc:
@@ -154,14 +155,6 @@ def _finish_step(request, draft, current):
         fetches=Fetch.objects.filter(draft=draft), form=form,
         hours=selectors.hours_waiting(tenant=request.tenant, refresh=_refresh(request)),
     ), status=400 if form.is_bound else 200)
-
-
-def _posted_draft_id(request) -> int:
-    """The wizard run the page was made for: a page left open must not finish a run started after it."""
-    value = request.POST.get("draft", "")
-    if not value.isdigit():
-        raise BadRequest("draft")
-    return int(value)
 
 
 @require_POST
