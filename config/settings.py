@@ -133,6 +133,8 @@ AXES_LOCKOUT_CALLABLE = "tenants.login.locked_out"
 AXES_RESET_ON_SUCCESS = True
 # The failures are what throttling needs; a row per good login would only grow.
 AXES_DISABLE_ACCESS_LOG = True
+# Its admin pages list every company's login e-mails; an operator unlocks with `manage.py axes_reset_username`.
+AXES_ENABLE_ADMIN = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -189,3 +189,9 @@ def test_the_platform_operator_without_a_company_sees_every_company(world):
     companies = page(client, "admin:tenants_tenant_changelist")
     assert "Alfa AS" in companies and "Beta AS" in companies
     assert Tenant.objects.count() == 2
+
+
+def test_login_attempts_of_every_company_are_not_in_the_admin(world, admin_of_a):
+    index = page(admin_of_a, "admin:index")
+    assert "/admin/axes/" not in index
+    assert admin_of_a.get("/admin/axes/accessattempt/").status_code == 404
