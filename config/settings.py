@@ -135,6 +135,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_DISABLE_ACCESS_LOG = True
 # Its admin pages list every company's login e-mails; an operator unlocks with `manage.py axes_reset_username`.
 AXES_ENABLE_ADMIN = False
+# Error reports hide secrets by the variable's name in every frame, not only where a view is marked.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsReporterFilter"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -49,6 +50,7 @@ def start(request):
     return redirect(_step_url(steps.STEPS[0]))
 
 
+@sensitive_post_parameters("token")
 @admin_only
 def step(request, step):
     current = steps.BY_SLUG.get(step)
