@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -101,10 +102,12 @@ def approvals_bulk(request):
         messages.error(request, _("Velg godkjenn eller avvis."))
     if not ids:
         messages.warning(request, _("Ingen føringer var valgt."))
+    # Back to the filtered list the form was on: a path of this site only. redirect() would also take a
+    # view name ("0", "hr:approvals") and fail on one it cannot reverse, after the hours were approved.
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    if not (next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})):
         next_url = reverse("hr:approvals")
-    return redirect(next_url)
+    return HttpResponseRedirect(next_url)
 
 
 # Registers: projects, customers and employees, for admins and managers. The pages only read forms and

@@ -37,7 +37,7 @@ def hostile(world, a_objects):
         data={"number": PAYLOAD[:40], "name": PAYLOAD, "start_date": "2026-01-01", "end_date": None,
               "is_internal": False})
     RemoteChange.objects.create(tenant=world.a, kind="employee", tripletex_company_id=1, tripletex_id=2,
-                                change="gone", label=PAYLOAD, local_id=o["employee"].id)
+                                change="deleted", label=PAYLOAD, local_id=o["employee"].id)
     ConnectorConfig.objects.create(tenant=world.a, name="master_data", enabled=True)
     run = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="master_data",
                                  trigger=SyncRun.Trigger.MANUAL, status=SyncRun.Status.PARTIAL, message=PAYLOAD)
