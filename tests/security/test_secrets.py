@@ -179,3 +179,29 @@ def test_the_key_step_hides_the_posted_key_from_error_reports(world, rf):
     resolve(TOKEN_URL).func(request, step="api-nokkel")  # not logged in to a company: sent on, but marked
     report = ExceptionReporter(request, RuntimeError, RuntimeError("feil"), None).get_traceback_text()
     assert "Hemmelig-nokkel-123456" not in report
+
+
+@pytest.mark.django_db
+def test_every_form_that_takes_a_secret_posts_to_a_view_that_hides_it_from_error_reports(world):
+    """A password-type field on any page, the login page and the admin's password forms included."""
+    from .forms_on_pages import forms_on
+
+    alice = world.client_for(world.alice, world.a)
+    world.alice.is_staff = world.alice.is_superuser = True
+    world.alice.save()
+    urls = [("/" + route, alice) for route in all_routes() if "<" not in route]
+    urls += [("/tripletex/aktivering/api-nokkel/", alice), ("/logg-inn/", Client()),
+             (reverse("admin:tenants_user_add"), alice), (f"/admin/tenants/user/{world.carol.id}/password/", alice)]
+    checked = set()
+    for url, client in urls:
+        page = client.get(url, follow=True)
+        final = page.redirect_chain[-1][0] if page.redirect_chain else url
+        for form in forms_on(final, page.content.decode()):
+            secret_fields = [f.name for f in form.fields.values() if f.kind == "password"]
+            if not secret_fields or form.key in checked:
+                continue
+            checked.add(form.key)
+            response = client.post(form.action, {name: "Hemmelig-verdi-123" for name in secret_fields})
+            hidden = getattr(response.wsgi_request, "sensitive_post_parameters", ())
+            assert hidden == "__ALL__" or set(secret_fields) <= set(hidden), f"{form.action} shows {secret_fields}"
+    assert len(checked) >= 4  # the key step, the login, and the admin's two password forms
