@@ -15,7 +15,7 @@ from tenants.decorators import ADMIN, tenant_required
 from tenants.ids import posted_id, posted_ids
 
 from . import selectors, services, steps
-from .forms import SendHoursForm, TokenForm
+from .forms import ListFilterForm, SendHoursForm, TokenForm
 from .models import Fetch
 
 PAGE_SIZE = 50
@@ -93,7 +93,7 @@ def _list_step(request, draft, current):
     kind = current.kind
     if request.method == "POST":
         ids = posted_ids(request.POST, "item")
-        q, show = request.POST.get("q", ""), request.POST.get("show", "")
+        q, show = ListFilterForm(request.POST).values()
         select = request.POST.get("select")
         if select in ("all", "none"):
             services.items_select(draft=draft, kind=kind, selected=select == "all", q=q, show=show)
@@ -114,7 +114,7 @@ def _list_step(request, draft, current):
 
 
 def _list_data(request, draft, kind) -> dict:
-    q, show = request.GET.get("q", ""), request.GET.get("show", "")
+    q, show = ListFilterForm(request.GET).values()
     items = services.items_matching(draft=draft, kind=kind, q=q, show=show).annotate(linked=selectors.linked(draft))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("side"))
     return {

@@ -16,7 +16,7 @@ from tenants.validators import is_valid_org_number
 from wizard.models import Draft, Fetch, Item
 
 from .db import everything
-from .strategies import id_like, is_id, org_number_like, real_id, week_like
+from .strategies import id_like, is_id, org_number_like, real_id, text_like, week_like
 
 pytestmark = pytest.mark.django_db
 
@@ -90,6 +90,13 @@ def test_a_wizard_list_post_with_anything_but_ids_is_a_400_and_chooses_nothing(a
     before = everything()
     response = alice.post(reverse("wizard:step", args=["prosjekter"]), {"item": items, "on_page": on_page})
     assert_refused_unless_ids(response, items + on_page, before)
+
+
+@given(q=text_like, show=text_like)
+def test_a_wizard_list_shows_and_chooses_for_any_search_text(alice, draft, q, show):
+    url = reverse("wizard:step", args=["prosjekter"])
+    assert alice.get(url, {"q": q, "show": show}).status_code == 200
+    assert alice.post(url, {"q": q, "show": show, "select": "all"}).status_code == 302
 
 
 @given(value=st.one_of(id_like, real_id))

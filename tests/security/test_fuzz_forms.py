@@ -7,6 +7,7 @@ text. A POST the app takes answers with a redirect; anything else (a form error,
 database as it was.
 """
 import pytest
+from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -20,7 +21,7 @@ from .test_escaping import STEPS, hostile  # noqa: F401
 pytestmark = pytest.mark.django_db
 
 dates_like = st.one_of(st.dates().map(str), st.text(max_size=12), st.just("0001-01-01"), st.just("9999-12-31"))
-EXAMPLES_PER_FORM = 8
+EXAMPLES_PER_FORM = 10
 
 
 def value_for(field) -> st.SearchStrategy:
@@ -79,6 +80,8 @@ def test_every_form_survives_generated_input_and_a_refused_one_changes_nothing(a
     # As the admin, every page; as an employee, the timesheet (the admin keeps no hours of her own).
     forms = [(alice, form) for form in every_form(alice, extra_urls=["/godkjenning/?status="])]
     forms += [(carol, form) for form in forms_on("/timeliste/", carol.get("/timeliste/?uke=2026-W47").content.decode())]
+    anonymous = Client(raise_request_exception=False)
+    forms += [(anonymous, form) for form in forms_on("/logg-inn/", anonymous.get("/logg-inn/").content.decode())]
     assert len(forms) > 30, [f.action for _client, f in forms]  # the crawl found the forms
     assert {"entries", "rows", "item", "token", "draft"} <= {name for _c, f in forms for name in f.fields}
 
