@@ -142,3 +142,18 @@ def test_the_membership_roles_are_the_roles_the_decorators_name():
     from tenants.decorators import ALL_ROLES
 
     assert set(ALL_ROLES) == set(Membership.Role.values)
+
+
+@pytest.mark.parametrize("route", [r for r in all_routes() if r not in ("webhooks/tripletex/<uuid:key>/",)])
+def test_every_post_needs_the_csrf_token(route, world, a_objects):
+    """A page of another site cannot post in the admin's name. Tripletex's webhook address is the exception:
+    it takes no cookie, and the secret in its header decides."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world.alice)
+    session = client.session
+    session["tenant_id"] = world.a.id
+    session.save()
+    before = everything()
+    response = request(client, "post", fill(route, a_objects), a_objects)
+    assert response.status_code in (403, 405), f"POST /{route} without a CSRF token gave {response.status_code}"
+    assert everything() == before
