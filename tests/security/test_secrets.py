@@ -6,6 +6,7 @@ and sent to Tripletex), webhook deliveries with the right secret, a wrong one an
 `tripletex_connect` with a good and a bad key. Every log line of every logger at DEBUG (urllib3 included),
 every Celery task's arguments and every page shown are then searched for the secrets.
 """
+import io
 import logging
 import uuid
 
@@ -84,7 +85,7 @@ def raw(table: str, column: str) -> list[str]:
 
 
 def test_keys_and_secrets_never_leave_the_database_in_the_clear(
-    world, eager, companies, every_log_line, task_calls, settings,
+    world, eager, companies, every_log_line, task_calls, settings, monkeypatch,
 ):
     company_a, company_b = companies
     key_a, key_b = company_a["employee_tokens"]["GrønnJobb"], company_b["employee_tokens"]["GrønnJobb"]
@@ -122,8 +123,11 @@ def test_keys_and_secrets_never_leave_the_database_in_the_clear(
     assert webhook.post(url, **signed(secret, delivery, idempotency_key=str(uuid.uuid4()),
                                       signature="Zm9yZmFsc2tldA==")).status_code == 403
 
-    # The command line, with the right key for B and with a key Tripletex refuses.
-    call_command("tripletex_connect", "--tenant", world.b.slug, "--token", key_b, "--none")
+    # The command line, with the right key for B (read from standard input, out of the process list) and
+    # with a key Tripletex refuses.
+    monkeypatch.setattr("sys.stdin", io.StringIO(key_b + "\n"))
+    call_command("tripletex_connect", "--tenant", world.b.slug, "--token", "-", "--none")
+    assert Connection.objects.get(tenant=world.b).employee_token == key_b
     with pytest.raises(CommandError):
         call_command("tripletex_connect", "--tenant", world.b.slug, "--token", refused_key, "--none")
 
