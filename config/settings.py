@@ -130,6 +130,10 @@ AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", defaul
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_CALLABLE = "tenants.login.attempted_email"
 AXES_LOCKOUT_CALLABLE = "tenants.login.locked_out"
+# Reverse proxies in front of the web server; without the right count, every login would seem to come from
+# the proxy, and five failures anywhere would lock everyone out.
+LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "tenants.login.client_ip"
 AXES_RESET_ON_SUCCESS = True
 # The failures are what throttling needs; a row per good login would only grow.
 AXES_DISABLE_ACCESS_LOG = True

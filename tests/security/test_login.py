@@ -67,6 +67,29 @@ def test_an_address_is_locked_after_repeated_failures_on_any_accounts(world, set
     assert response.status_code == 302 and logged_in(client)
 
 
+def test_behind_a_proxy_failures_count_per_address_the_proxy_saw(world, settings):
+    settings.LOGIN_TRUSTED_PROXIES = 1
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        Client().post(LOGIN, {"username": f"gjett{n}@alfa.no", "password": "feil"},
+                      REMOTE_ADDR=HOME_IP, HTTP_X_FORWARDED_FOR=f"198.51.100.7, {OFFICE_IP}")
+    behind_same_proxy = Client()
+    behind_same_proxy.post(LOGIN, {"username": "bob@beta.no", "password": PASSWORD},
+                           REMOTE_ADDR=HOME_IP, HTTP_X_FORWARDED_FOR=OTHER_IP)
+    assert logged_in(behind_same_proxy)
+    locked = Client()
+    response = locked.post(LOGIN, {"username": "bob@beta.no", "password": PASSWORD},
+                           REMOTE_ADDR=HOME_IP, HTTP_X_FORWARDED_FOR=OFFICE_IP)
+    assert response.status_code == 429 and not logged_in(locked)
+
+
+def test_without_a_trusted_proxy_a_forged_forwarded_address_does_not_escape_the_lockout(world, settings):
+    fail("gjett@alfa.no", settings.AXES_FAILURE_LIMIT, ip=OFFICE_IP)
+    client = Client()
+    response = client.post(LOGIN, {"username": "bob@beta.no", "password": PASSWORD},
+                           REMOTE_ADDR=OFFICE_IP, HTTP_X_FORWARDED_FOR=OTHER_IP)
+    assert response.status_code == 429 and not logged_in(client)
+
+
 def test_a_locked_account_may_log_in_again_after_the_lockout_time(world, settings):
     fail("alice@alfa.no", settings.AXES_FAILURE_LIMIT)
     assert log_in("alice@alfa.no", PASSWORD)[1].status_code == 429
