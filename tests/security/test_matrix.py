@@ -5,7 +5,7 @@ The routes come from the URL conf (as tests/test_isolation.py finds them), and e
 - another company's admin, manager and employee get a 404 for A's objects (the same answer as for an id
   that does not exist), or the 403 their role gets on any id; pages without an object show nothing of A;
 - in A, an employee gets a 403 on manager and admin pages, a manager on admin pages;
-- no refused request changes anything.
+- no refused request changes anything, and without a login every page sends to the login page.
 Pages that are not a company's (login, choosing a company, Tripletex's webhook address) are listed here
 with why, and tested below on their own terms.
 """
@@ -80,6 +80,15 @@ def test_every_role_of_both_companies_gets_what_its_role_allows_and_nothing_of_a
     roles = resolve(url).func.tenant_roles
     params = object_params(route)
     unknown_url = fill(route, {**a_objects, **{p: NoSuchObject() for p in params}})
+
+    anonymous = Client()
+    for method in METHODS:
+        before = everything()
+        response = request(anonymous, method, url, a_objects)
+        assert response.status_code == 405 or (
+            response.status_code == 302 and response.url.startswith("/logg-inn/")
+        ), f"{method.upper()} {url} without a login gave {response.status_code}"
+        assert everything() == before
 
     for name, person in people.items():
         client = client_for(person)
