@@ -70,8 +70,6 @@ def a_objects(world, hr_a):
                                tripletex_company_id=1, tripletex_id=1, state=Link.State.BROKEN)
     remote_change = RemoteChange.objects.create(
         tenant=world.a, kind="project", tripletex_company_id=1, tripletex_id=1, change="new", label="Alfahemmelig",
-        data={"number": "T-1", "name": "Alfahemmelig fra Tripletex", "start_date": "2026-01-01", "end_date": None,
-              "is_internal": False},
     )
     return {**hr_a, "run": run, "record": record, "connection": connection, "link": link,
             "remote_change": remote_change}

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 import pytest
 from hypothesis import HealthCheck, settings
 
+from integrations.models import RemoteChange
 from tenants.models import Membership, Tenant, User
 from tests.factories import MembershipFactory, UserFactory
+from tests.test_isolation import a_objects  # noqa: F401 - A's rows of every kind the URLs name
 
 # Each example is a request against the real database: a bounded count keeps the suite quick, and no
 # example database is written into the work tree. Requests share the test's transaction, which is what
@@ -41,3 +43,14 @@ def people(world) -> dict[str, Person]:
         "carol": Person(world.carol, world.a, "employee"), "bob": Person(world.bob, world.b, "admin"),
         "erik": Person(erik, world.b, "manager"), "frida": Person(frida, world.b, "employee"),
     }
+
+
+@pytest.fixture
+def a_rows(a_objects):  # noqa: F811
+    """A's rows of every kind the URLs name (the isolation test's), its remote change with the fields Tripletex
+    sends, so accepting it works as it would in use."""
+    RemoteChange.objects.filter(id=a_objects["remote_change"].id).update(data={
+        "number": "T-1", "name": "Alfahemmelig fra Tripletex", "start_date": "2026-01-01", "end_date": None,
+        "is_internal": False,
+    })
+    return a_objects

@@ -12,7 +12,7 @@ from hr.models import TimeEntry
 from integrations.models import (
     ConnectorConfig, HourSlot, HourTransfer, RemoteChange, SyncRecord, SyncRun,
 )
-from tests.test_isolation import a_objects, all_routes, fill  # noqa: F401
+from tests.test_isolation import all_routes, fill
 from wizard.models import Draft, Fetch, Item
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,9 @@ STEPS = ("api-nokkel", "prosjekter", "lonnsarter", "ansatte", "ferdigstill")
 
 
 @pytest.fixture
-def hostile(world, a_objects):
+def hostile(world, a_rows):
     """Company A connected, with every name and message from Tripletex carrying markup."""
-    o = a_objects
+    o = a_rows
     for obj, fields in ((o["employee"], ("first_name", "last_name")), (o["project"], ("name",)),
                         (o["customer"], ("name", "city")), (o["activity"], ("name",)), (o["wage_type"], ("name",)),
                         (o["connection"], ("tripletex_company_name", "tripletex_employee_name")),

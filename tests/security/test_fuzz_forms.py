@@ -11,7 +11,7 @@ from django.test import Client
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.test_isolation import a_objects, all_routes, fill  # noqa: F401
+from tests.test_isolation import all_routes, fill
 
 from .db import everything
 from .forms_on_pages import Form, forms_on

@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import resolve
 
 from tenants.models import Membership
-from tests.test_isolation import A_MARKERS, NOT_OBJECTS, a_objects, all_routes, fill  # noqa: F401
+from tests.test_isolation import A_MARKERS, NOT_OBJECTS, all_routes, fill
 
 from .db import everything, of_company
 
@@ -74,17 +74,17 @@ def fill_any(route: str) -> str:
 
 @pytest.mark.parametrize("route", tenant_routes())
 def test_every_role_of_both_companies_gets_what_its_role_allows_and_nothing_of_another_company(
-    route, world, people, a_objects,
+    route, world, people, a_rows,
 ):
-    url = fill(route, a_objects)
+    url = fill(route, a_rows)
     roles = resolve(url).func.tenant_roles
     params = object_params(route)
-    unknown_url = fill(route, {**a_objects, **{p: NoSuchObject() for p in params}})
+    unknown_url = fill(route, {**a_rows, **{p: NoSuchObject() for p in params}})
 
     anonymous = Client()
     for method in METHODS:
         before = everything()
-        response = request(anonymous, method, url, a_objects)
+        response = request(anonymous, method, url, a_rows)
         assert response.status_code == 405 or (
             response.status_code == 302 and response.url.startswith("/logg-inn/")
         ), f"{method.upper()} {url} without a login gave {response.status_code}"
@@ -95,7 +95,7 @@ def test_every_role_of_both_companies_gets_what_its_role_allows_and_nothing_of_a
         allowed = person.role in roles
         for method in METHODS:
             before = everything()
-            response = request(client, method, url, a_objects)
+            response = request(client, method, url, a_rows)
             status, where = response.status_code, f"{method.upper()} {url} as {name} ({person.role})"
             assert status < 500, f"{where} gave {status}"
             if status == 405:
@@ -104,7 +104,7 @@ def test_every_role_of_both_companies_gets_what_its_role_allows_and_nothing_of_a
                 assert status == 403, f"{where} gave {status}, not 403 for a {person.role}"
             elif person.tenant == world.b and params:
                 assert status == 404, f"{where} gave {status}, not 404 for another company's object"
-                unknown = request(client, method, unknown_url, a_objects).status_code
+                unknown = request(client, method, unknown_url, a_rows).status_code
                 assert unknown == 404, f"{where}: an id that does not exist gave {unknown}"
             else:
                 assert status != 403, f"{where} refused a {person.role}, whom the page's decorator allows"
@@ -136,12 +136,12 @@ def test_a_chosen_company_the_user_has_no_membership_in_is_ignored(world, people
 
 
 @pytest.mark.parametrize("who", [None, "alice", "bob"])
-def test_webhook_address_takes_no_login_and_refuses_a_post_without_the_companys_secret(world, people, a_objects, who):
+def test_webhook_address_takes_no_login_and_refuses_a_post_without_the_companys_secret(world, people, a_rows, who):
     client = client_for(people[who]) if who else Client()
-    url = f"/webhooks/tripletex/{a_objects['connection'].webhook_key}/"
+    url = f"/webhooks/tripletex/{a_rows['connection'].webhook_key}/"
     before = everything()
     assert client.get(url).status_code == 405
-    assert client.post(url, {"entries": [a_objects["entry"].id]}).status_code == 403
+    assert client.post(url, {"entries": [a_rows["entry"].id]}).status_code == 403
     assert client.post(url, b"{}", content_type="application/json",
                        headers={"Authorization": "Bearer alfa-token"}).status_code == 403
     assert everything() == before
@@ -154,7 +154,7 @@ def test_the_membership_roles_are_the_roles_the_decorators_name():
 
 
 @pytest.mark.parametrize("route", [r for r in all_routes() if r not in ("webhooks/tripletex/<uuid:key>/",)])
-def test_every_post_needs_the_csrf_token(route, world, a_objects):
+def test_every_post_needs_the_csrf_token(route, world, a_rows):
     """A page of another site cannot post in the admin's name. Tripletex's webhook address is the exception:
     it takes no cookie, and the secret in its header decides."""
     client = Client(enforce_csrf_checks=True)
@@ -163,6 +163,6 @@ def test_every_post_needs_the_csrf_token(route, world, a_objects):
     session["tenant_id"] = world.a.id
     session.save()
     before = everything()
-    response = request(client, "post", fill(route, a_objects), a_objects)
+    response = request(client, "post", fill(route, a_rows), a_rows)
     assert response.status_code in (403, 405), f"POST /{route} without a CSRF token gave {response.status_code}"
     assert everything() == before
