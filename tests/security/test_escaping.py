@@ -5,7 +5,6 @@ registers, the wizard's lists, approval, timesheet and Timeoverføring, and the 
 Every page of the URL conf is asked for, so a new page showing these rows is covered too.
 """
 import pytest
-from django.test import Client
 from django.urls import reverse
 
 from hr.models import TimeEntry
