@@ -46,6 +46,10 @@ org_number_like = st.one_of(
 # Free text with what breaks careless code: NUL (PostgreSQL refuses it), markup, very long strings.
 text_like = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["\x00", "<script>alert(1)</script>", "'; --", "%s", "{{ x }}"]),
+    # Short runs of the characters that break careless code, so they turn up often.
+    st.text(st.sampled_from("\x00<>\"'&%{}\\;-"), min_size=1, max_size=6),
+    st.sampled_from(["<script>alert(1)</script>", "'; --", "%s", "{{ x }}"]),
     st.integers(min_value=1000, max_value=6000).map(lambda n: "x" * n),
+    # PostgreSQL refuses NUL in text, SQLite stores it: only the production database shows the failure.
+    st.builds("{}\x00{}".format, st.text(max_size=10), st.text(max_size=10)),
 )
