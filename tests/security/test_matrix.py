@@ -166,3 +166,13 @@ def test_every_post_needs_the_csrf_token(route, world, a_rows):
     response = request(client, "post", fill(route, a_rows), a_rows)
     assert response.status_code in (403, 405), f"POST /{route} without a CSRF token gave {response.status_code}"
     assert everything() == before
+
+
+@pytest.mark.parametrize("who", [None, "bob"])
+def test_the_language_switch_is_no_company_page_and_sends_back_to_this_site_only(world, people, who):
+    client = client_for(people[who]) if who else Client()
+    before = everything()
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "https://angriper.example/"})
+    assert response.status_code == 302 and not response.url.startswith("https://angriper.example")
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/timeliste/"}).url == "/timeliste/"
+    assert everything() == before
