@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from integrations.connectors.invoices import ledger
 from integrations.tripletex import TripletexError
 from tenants.decorators import ADMIN, APPROVERS, tenant_required
+from tenants.ids import posted_id, posted_ids
 
 from . import selectors, services
 from .forms import (
@@ -319,7 +320,7 @@ def invoice_pdf(request, invoice_id: int):
 def journal_list(request):
     tenant = request.tenant
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("invoices") if i.isdigit()]
+        ids = posted_ids(request.POST, "invoices")
         try:
             journal = services.invoice_journal_create(tenant=tenant, invoice_ids=ids, by=request.user)
         except ValidationError as exc:
@@ -370,10 +371,9 @@ def payment_list(request):
 @tenant_required(roles=APPROVERS)
 def payment_create(request):
     tenant = request.tenant
-    invoice_id = request.GET.get("faktura", "")
     invoice = (
-        Invoice.objects.filter(tenant=tenant, pk=invoice_id, status=Invoice.Status.ISSUED).first()
-        if invoice_id.isdigit() else None
+        Invoice.objects.filter(tenant=tenant, pk=posted_id(request.GET, "faktura"), status=Invoice.Status.ISSUED).first()
+        if "faktura" in request.GET else None
     )
     initial = {"date": timezone.localdate()}
     if invoice is not None:

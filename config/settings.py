@@ -2,6 +2,7 @@
 
 The defaults give the embedded run: SQLite and a filesystem broker under var/, no server needed.
 """
+import datetime as dt
 import json
 import secrets
 from pathlib import Path
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "rest_framework_api_key",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "tenants",
     "hr",
     "integrations",
@@ -84,6 +86,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # Last: turns a login refused for too many failures into the login page that says so.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -118,10 +122,31 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes): after LOGIN_FAILURE_LIMIT failed logins for one account, or from one
+# address, that account or address is refused for LOGIN_LOCKOUT_MINUTES; a good login clears the account's count.
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "tenants.login.attempted_email"
+AXES_LOCKOUT_CALLABLE = "tenants.login.locked_out"
+# Reverse proxies in front of the web server; without the right count, every login would seem to come from
+# the proxy, and five failures anywhere would lock everyone out.
+LOGIN_TRUSTED_PROXIES = env.int("LOGIN_TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "tenants.login.client_ip"
+AXES_RESET_ON_SUCCESS = True
+# The failures are what throttling needs; a row per good login would only grow.
+AXES_DISABLE_ACCESS_LOG = True
+# Its admin pages list every company's login e-mails; an operator unlocks with `manage.py axes_reset_username`.
+AXES_ENABLE_ADMIN = False
+# Error reports hide secrets by the variable's name in every frame, not only where a view is marked.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "config.error_reports.SecretsReporterFilter"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -4,6 +4,8 @@ from django import forms
 from django.core.validators import MaxValueValidator
 from django.utils.translation import gettext_lazy as _
 
+from tenants.ids import MAX_ID
+
 from .models import Activity, Customer, Employee, Project, TimeEntry, WageType
 from .services import CUSTOMER_INACTIVE_REFUSED
 
@@ -86,8 +88,8 @@ TimesheetFormSet = forms.formset_factory(TimesheetRowForm, formset=BaseTimesheet
 
 class ApprovalFilterForm(forms.Form):
     week = forms.CharField(label=_("Uke"), required=False, widget=forms.TextInput(attrs={"type": "week"}))
-    employee = forms.IntegerField(label=_("Ansatt"), required=False)
-    project = forms.IntegerField(label=_("Prosjekt"), required=False)
+    employee = forms.IntegerField(label=_("Ansatt"), required=False, min_value=1, max_value=MAX_ID)
+    project = forms.IntegerField(label=_("Prosjekt"), required=False, min_value=1, max_value=MAX_ID)
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("Alle"))] + list(TimeEntry.Status.choices),
     )

@@ -23,10 +23,18 @@ def week_days(start: dt.date) -> list[dt.date]:
     return [start + dt.timedelta(days=i) for i in range(7)]
 
 
+# Weeks the pages can show with their neighbours: the timesheet links the week before and after, so the
+# first and last weeks Python's dates can hold (0001-W01, 9999-W52) are out, as is any year no one records
+# hours in.
+FIRST_WEEK_YEAR, LAST_WEEK_YEAR = 1900, 2999
+
+
 def parse_iso_week(value: str | None, *, default: dt.date) -> dt.date:
-    """'2026-W48' → the Monday of that week; anything unreadable → the week of `default`."""
+    """'2026-W48' → the Monday of that week; anything unreadable or out of range → the week of `default`."""
     try:
         year, week = value.split("-W")
+        if not (year.isascii() and week.isascii() and FIRST_WEEK_YEAR <= int(year) <= LAST_WEEK_YEAR):
+            raise ValueError(value)
         return dt.date.fromisocalendar(int(year), int(week), 1)
     except (AttributeError, ValueError):
         return week_start(default)

@@ -6,6 +6,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from integrations.hours.checks import approval_problems, clean_ids
 from integrations.hours.selectors import with_transfer_state
 from tenants.decorators import APPROVERS, tenant_required
+from tenants.ids import posted_ids
 
 from . import selectors, services
 from .forms import (
@@ -96,10 +98,10 @@ def approvals(request):
 @require_POST
 @tenant_required(roles=APPROVERS)
 def approvals_bulk(request):
-    ids = [int(i) for i in request.POST.getlist("entries") if i.isdigit()]
+    ids = posted_ids(request.POST, "entries")
     if request.POST.get("action") == "approve_clean":
         # Every submitted entry the page showed, but those Tripletex will not take as things stand.
-        shown = [int(i) for i in request.POST.getlist("shown") if i.isdigit()]
+        shown = posted_ids(request.POST, "shown")
         ids = clean_ids(tenant=request.tenant, entries=TimeEntry.objects.filter(
             tenant=request.tenant, id__in=shown, status=TimeEntry.Status.SUBMITTED,
         ).select_related("project"))
@@ -114,10 +116,12 @@ def approvals_bulk(request):
         messages.error(request, _("Velg godkjenn eller avvis."))
     if not ids:
         messages.warning(request, _("Ingen føringer var valgt."))
+    # Back to the filtered list the form was on: a path of this site only. redirect() would also take a
+    # view name ("0", "hr:approvals") and fail on one it cannot reverse, after the hours were approved.
     next_url = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+    if not (next_url.startswith("/") and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()})):
         next_url = reverse("hr:approvals")
-    return redirect(next_url)
+    return HttpResponseRedirect(next_url)
 
 
 # Registers: projects, customers and employees, for admins and managers. The pages only read forms and

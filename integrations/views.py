@@ -9,6 +9,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from tenants.decorators import ADMIN, tenant_required
+from tenants.ids import posted_ids
 
 from .connectors import remote_changes
 from .forms import HoursExportForm
@@ -43,7 +44,7 @@ def _overview(request, form):
 @require_POST
 @tenant_required(roles=ADMIN)
 def hours_retry(request):
-    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    ids = posted_ids(request.POST, "rows")
     if not ids and request.POST.get("only") == "locked":
         ids = list(hour_corrections(tenant=request.tenant).values_list("id", flat=True))
     with transaction.atomic():
@@ -57,7 +58,7 @@ def hours_retry(request):
 @require_POST
 @tenant_required(roles=ADMIN)
 def hours_mark_handled(request):
-    ids = [int(i) for i in request.POST.getlist("rows") if i.isdigit()]
+    ids = posted_ids(request.POST, "rows")
     run = hour_corrections_mark_handled(tenant=request.tenant, ids=ids, by=request.user) if ids else None
     if run is None:
         messages.warning(request, _("Velg timene du har ordnet for hånd i Tripletex."))

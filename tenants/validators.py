@@ -6,7 +6,9 @@ _WEIGHTS = (3, 2, 7, 6, 5, 4, 3, 2)
 
 
 def is_valid_org_number(value: str) -> bool:
-    if len(value) != 9 or not value.isdigit():
+    # ASCII digits only: '²' passes isdigit() but is no digit int() reads, and Arabic-Indic digits would
+    # store a second spelling of a number that is taken, past the uniqueness check.
+    if len(value) != 9 or not (value.isascii() and value.isdigit()):
         return False
     remainder = sum(int(d) * w for d, w in zip(value[:8], _WEIGHTS)) % 11
     check = 0 if remainder == 0 else 11 - remainder

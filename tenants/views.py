@@ -11,6 +11,7 @@ from integrations.selectors import remote_changes_pending, status_card
 
 from .decorators import ADMIN, tenant_required
 from .forms import CompanyForm, EmailLoginForm
+from .ids import posted_id
 from .middleware import SESSION_KEY
 from .models import Membership
 
@@ -38,7 +39,7 @@ def home(request):
 def tenant_select(request):
     memberships = Membership.objects.filter(user=request.user).select_related("tenant").order_by("tenant__name")
     if request.method == "POST":
-        chosen = memberships.filter(tenant_id=request.POST.get("tenant")).first()
+        chosen = memberships.filter(tenant_id=posted_id(request.POST, "tenant")).first()
         if chosen is None:
             return HttpResponseBadRequest(_("Du har ikke tilgang til dette selskapet."))
         request.session[SESSION_KEY] = chosen.tenant_id

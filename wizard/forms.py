@@ -15,6 +15,18 @@ class TokenForm(forms.Form):
     keep_stored = forms.BooleanField(required=False)
 
 
+class ListFilterForm(forms.Form):
+    """A list step's search and filter. A value no page sends (a NUL, which PostgreSQL refuses, or text past any
+    name's length) counts as no filter rather than failing the page."""
+
+    q = forms.CharField(required=False, max_length=300)
+    show = forms.CharField(required=False, max_length=20)
+
+    def values(self) -> tuple[str, str]:
+        self.is_valid()
+        return self.cleaned_data.get("q", ""), self.cleaned_data.get("show", "")
+
+
 class SendHoursForm(forms.Form):
     """Step 5: which of the approved hours that wait go to Tripletex at Ferdigstill (the rest stay, not sent)."""
 

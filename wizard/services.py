@@ -120,6 +120,12 @@ def check_token(token: str) -> dict:
         raise WizardError(
             _("Dette ser ikke ut som en API-nøkkel. Kopier hele nøkkelen fra Tripletex, uten mellomrom."), code="malformed"
         )
+    if not settings.TRIPLETEX_CONSUMER_TOKEN:
+        log.error("TRIPLETEX_CONSUMER_TOKEN is not set: no API key can be checked")
+        raise WizardError(
+            _("Tripletex-integrasjonen er ikke satt opp på serveren ennå. Dette er en feil hos oss; kontakt support."),
+            code="consumer",
+        )
     try:
         with tripletex_client(employee_token=token, **CHECK_TIMEOUTS) as client:
             me = client.who_am_i(fields="companyId,employeeId,company(id,name),employee(id,firstName,lastName)")

@@ -1,11 +1,11 @@
 """The activation wizard's pages. Thin: every change goes through wizard.services."""
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseClientRefresh
 
@@ -14,9 +14,10 @@ from integrations.clients import environment_hint
 from integrations.models import SyncRecord, SyncRun
 from integrations.selectors import connection_for
 from tenants.decorators import ADMIN, tenant_required
+from tenants.ids import posted_id, posted_ids
 
 from . import selectors, services, steps
-from .forms import SendHoursForm, TokenForm
+from .forms import ListFilterForm, SendHoursForm, TokenForm
 from .models import Fetch
 
 PAGE_SIZE = 50
@@ -51,6 +52,7 @@ def start(request):
     return redirect(_step_url(steps.STEPS[0]))
 
 
+@sensitive_post_parameters("token")
 @admin_only
 def step(request, step):
     current = steps.BY_SLUG.get(step)
@@ -122,14 +124,14 @@ def resume(request):
 def _list_step(request, draft, current):
     kind = current.kind
     if request.method == "POST":
-        ids = [int(i) for i in request.POST.getlist("item") if i.isdigit()]
-        q, show = request.POST.get("q", ""), request.POST.get("show", "")
+        ids = posted_ids(request.POST, "item")
+        q, show = ListFilterForm(request.POST).values()
         select = request.POST.get("select")
         if select in ("all", "none"):
             services.items_select(draft=draft, kind=kind, selected=select == "all", q=q, show=show)
         else:
             # The page's checkboxes: what is ticked on this page is chosen, what is not is not.
-            page_ids = [int(i) for i in request.POST.getlist("on_page") if i.isdigit()]
+            page_ids = posted_ids(request.POST, "on_page")
             services.items_select(draft=draft, kind=kind, selected=False, ids=[i for i in page_ids if i not in ids])
             services.items_select(draft=draft, kind=kind, selected=True, ids=ids)
         if request.htmx:
@@ -144,7 +146,7 @@ def _list_step(request, draft, current):
 
 
 def _list_data(request, draft, kind) -> dict:
-    q, show = request.GET.get("q", ""), request.GET.get("show", "")
+    q, show = ListFilterForm(request.GET).values()
     items = services.items_matching(draft=draft, kind=kind, q=q, show=show).annotate(linked=selectors.linked(draft))
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("side"))
     return {
@@ -161,8 +163,9 @@ def _finish_step(request, draft, current):
     form = SendHoursForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
+            # The wizard run the page was made for: a page left open must not finish a run started after it.
             run = services.draft_finish(
-                tenant=request.tenant, by=request.user, draft_id=_posted_draft_id(request),
+                tenant=request.tenant, by=request.user, draft_id=posted_id(request.POST, "draft"),
                 send_hours=form.cleaned_data["send_hours"], send_hours_from=form.cleaned_data["send_hours_from"],
             )
         except services.AlreadyFinished as exc:
@@ -186,14 +189,6 @@ def _finish_step(request, draft, current):
         fetches=Fetch.objects.filter(draft=draft), form=form,
         hours=selectors.hours_waiting(tenant=request.tenant, refresh=_refresh(request)),
     ), status=400 if form.is_bound else 200)
-
-
-def _posted_draft_id(request) -> int:
-    """The wizard run the page was made for: a page left open must not finish a run started after it."""
-    value = request.POST.get("draft", "")
-    if not value.isdigit():
-        raise BadRequest("draft")
-    return int(value)
 
 
 @require_POST

@@ -342,7 +342,8 @@ def _parse(body: bytes) -> Payload:
     if not isinstance(data, dict):
         raise Refused(400, "body is not a JSON object")
     event, tripletex_id, subscription_id = data.get("event"), data.get("id"), data.get("subscriptionId")
-    if not isinstance(event, str) or "." not in event or len(event) > 60:
+    # Event names are ASCII words ("project.update"); a NUL in one would reach PostgreSQL, which refuses it.
+    if not (isinstance(event, str) and "." in event and len(event) <= 60 and event.isascii() and event.isprintable()):
         raise Refused(400, "no event")
     if not _is_id(tripletex_id) or not _is_id(subscription_id):
         raise Refused(400, "no id or subscriptionId")

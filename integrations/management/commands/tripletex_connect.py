@@ -1,4 +1,4 @@
-"""`manage.py tripletex_connect --tenant <slug> --token <key> [--all | --none]`: the activation wizard, no browser.
+"""`manage.py tripletex_connect --tenant <slug> --token <key|-> [--all | --none]`: the activation wizard, no browser.
 
 Approved hours that wait go as step 5's default sends them (dated from the first of this month) unless
 `--send-hours all|none|YYYY-MM-DD` says otherwise.
@@ -7,6 +7,7 @@ The same services as the wizard's pages: check the API-nøkkel, fetch projects, 
 choose, Ferdigstill. The fetches run here, not on a worker, so the command ends with the result.
 """
 import datetime as dt
+import sys
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -34,7 +35,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tenant", required=True, help="the company's slug")
-        parser.add_argument("--token", required=True, help="the employee API key made in Tripletex for GrønnJobb")
+        parser.add_argument("--token", required=True,
+                            help="the employee API key made in Tripletex for GrønnJobb; '-' reads it from standard "
+                                 "input, which keeps it out of the process list and the shell's history")
         choice = parser.add_mutually_exclusive_group()
         choice.add_argument("--all", action="store_true", help="choose every fetched row that is not skipped by a rule")
         choice.add_argument("--none", action="store_true", help="choose nothing (hours still flow for what is linked)")
@@ -44,6 +47,8 @@ class Command(BaseCommand):
                             help="confirm connecting another Tripletex company than the one linked before")
 
     def handle(self, *args, tenant, token, all, none, other_company, send_hours, **options):
+        if token == "-":
+            token = sys.stdin.readline().strip()
         company = tenant_by_slug(tenant)
         send, send_from = _send_hours(send_hours)
         if not settings.TRIPLETEX_CONSUMER_TOKEN:
