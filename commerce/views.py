@@ -190,6 +190,9 @@ def _chart_or_message(request) -> tuple[list[dict] | None, str]:
         return ledger.tripletex_chart(tenant=request.tenant), ""
     except ledger.NotConnected:
         return None, _("Selskapet er ikke koblet til Tripletex. Koble til under Integrasjoner først.")
+    except ledger.NotConfigured:
+        return None, _("Tjenesten er ikke satt opp mot Tripletex ennå (TRIPLETEX_CONSUMER_TOKEN mangler). Si fra til "
+                       "den som drifter GrønnJobb.")
     except TripletexError as exc:
         return None, _("Tripletex ga ikke ut kontoplanen: %(message)s") % {"message": exc.message}
 

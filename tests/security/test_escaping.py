@@ -48,8 +48,9 @@ def hostile(world, a_rows):
                               label=PAYLOAD, message=PAYLOAD)
     entry = o["entry"]
     TimeEntry.objects.filter(id=entry.id).update(comment=PAYLOAD, status=TimeEntry.Status.APPROVED)
-    slot = HourSlot.objects.create(tenant=world.a, kind=HourSlot.Kind.ENTRY, employee_id=entry.employee_id,
-                                   date=entry.date, project_id=entry.project_id, activity_id=entry.activity_id)
+    # The shared fixture may have made this entry's slot already.
+    slot, _ = HourSlot.objects.get_or_create(tenant=world.a, kind=HourSlot.Kind.ENTRY, employee_id=entry.employee_id,
+                                             date=entry.date, project_id=entry.project_id, activity_id=entry.activity_id)
     HourTransfer.objects.create(tenant=world.a, entry=entry, local_entry_id=entry.id, slot=slot, hours=entry.hours,
                                 state=HourTransfer.State.FAILED, reason=PAYLOAD, message=PAYLOAD)
     draft = Draft.objects.create(tenant=world.a, started_by=world.alice, tripletex_company_id=1,

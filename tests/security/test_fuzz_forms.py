@@ -46,6 +46,8 @@ def every_form(client, extra_urls=()) -> list[Form]:
         urls += [f"/tripletex/aktivering/{s}/" for s in STEPS] if "<slug:step>" in route else [fill(route, OBJS)]
     for url in [*urls, *extra_urls]:
         response = client.get(url, follow=True)
+        if not response.get("Content-Type", "").startswith("text/html"):
+            continue  # a PDF or JSON answer has no forms
         page = response.redirect_chain[-1][0] if response.redirect_chain else url
         for form in forms_on(page, response.content.decode(errors="replace")):
             if form.action.startswith(("/admin/", "/logg-ut/", "/i18n/")):

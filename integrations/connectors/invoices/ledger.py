@@ -10,6 +10,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -31,6 +32,10 @@ class NotConnected(Exception):
     """The company has no working connection to Tripletex, so there is no chart to match against."""
 
 
+class NotConfigured(Exception):
+    """This installation has no consumer token for Tripletex, so no company can be asked anything."""
+
+
 @dataclass(frozen=True)
 class Suggestion:
     number: str
@@ -43,6 +48,8 @@ def tripletex_chart(*, tenant: Tenant) -> list[dict]:
     connection = connection_for(tenant=tenant)
     if connection is None or not connection.is_active or not connection.employee_token:
         raise NotConnected
+    if not settings.TRIPLETEX_CONSUMER_TOKEN:
+        raise NotConfigured
     client = pooled_client_for_connection(connection)
     accounts = client.ledger_account_list(is_inactive=False, fields="id,number,name", sorting="number")
     return [{"number": str(a["number"]), "name": a.get("name") or ""} for a in accounts]
