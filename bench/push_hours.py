@@ -25,10 +25,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Everything below must see the benchmark's own database before Django starts.
+
+def _postgres_server(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--postgres" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--postgres="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# Everything below must see the benchmark's own database before Django starts: a scratch PostgreSQL database
+# (made here, dropped at the end) with --postgres, else a fresh SQLite file. The workers inherit it.
+_SCRATCH = None
 if os.environ.get("BENCH_WORKER") != "1" and __name__ == "__main__":
-    _DB_DIR = Path(tempfile.mkdtemp(prefix="grjobb-bench-"))
-    os.environ["DATABASE_URL"] = f"sqlite:///{_DB_DIR / 'bench.sqlite3'}"
+    if _postgres_server(sys.argv[1:]):
+        from bench.wizard import _scratch_postgres
+
+        _SCRATCH = _scratch_postgres(_postgres_server(sys.argv[1:]), prefix="bench_hours")
+        os.environ["DATABASE_URL"] = _SCRATCH["url"]
+    else:
+        _DB_DIR = Path(tempfile.mkdtemp(prefix="grjobb-bench-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{_DB_DIR / 'bench.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -288,7 +306,7 @@ def _report_profile(sql_dir: Path, *, started_at: float, seconds: float) -> None
     busy = sum(end - start for start, end in spans)
     for start, end in spans:
         print(f"task {start - started_at:7.2f} .. {end - started_at:7.2f}", file=sys.stderr)
-    print(json.dumps({"measure": "tasks", "tasks": len(spans), "first_task_after_s": round(spans[0][0] - started_at, 2),
+    print(json.dumps({"measure": "tasks", "database": connection.vendor, "tasks": len(spans), "first_task_after_s": round(spans[0][0] - started_at, 2),
                       "last_task_end_s": round(max(e for _s, e in spans) - started_at, 2),
                       "busy_worker_seconds": round(busy, 2), "wall_seconds": round(seconds, 2)}),
           file=sys.stderr, flush=True)
@@ -376,6 +394,9 @@ def main(argv=None) -> int:
     ap.add_argument("--naive-sample", type=int, default=500, help="entries the one-call-per-entry baseline sends")
     ap.add_argument("--workers", type=int, default=1, help="worker processes")
     ap.add_argument("--concurrency", type=int, default=4, help="pool size per worker")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="run on a scratch database made (and dropped) on this PostgreSQL server instead of a "
+                         "temporary SQLite file, e.g. postgres://postgres@127.0.0.1:5432/postgres")
     ap.add_argument("--profile", action="store_true",
                     help="profile the workers' tasks (cProfile) and print where their time went on stderr")
     args = ap.parse_args(argv)
@@ -383,6 +404,10 @@ def main(argv=None) -> int:
     try:
         batched = run_batched(info, entries=args.entries, employees=args.employees, workers=args.workers,
                               concurrency=args.concurrency, profile=args.profile)
+        # The floor: every call one after the other, each costing only the added latency.
+        floor = batched["api_calls"] * args.latency_ms / 1000
+        batched.update(database=connection.vendor, latency_floor_s=round(floor, 2),
+                       times_floor=round(batched["seconds"] / floor, 1) if floor else None)
         batched["sql_queries_per_batch_by_size"] = sql_per_batch_by_size(info)
         print(json.dumps(batched), flush=True)
         naive = run_naive(info, sample=min(args.naive_sample, args.entries))
@@ -396,6 +421,13 @@ def main(argv=None) -> int:
     finally:
         fake.send_signal(signal.SIGTERM)
         fake.wait(10)
+        if _SCRATCH:
+            from django.db import connections
+
+            from bench.wizard import _drop_postgres
+
+            connections.close_all()
+            _drop_postgres(_SCRATCH)
     return 0
 
 
