@@ -309,6 +309,18 @@ def _save_sql() -> str:
     return f"UPDATE {db.ops.quote_name(meta.db_table)} SET {columns} WHERE id = %s"
 
 
+@functools.cache
+def _save_sql_arrays() -> str:
+    """PostgreSQL: every slot in one statement, one array per column, the time once."""
+    meta, q = HourSlot._meta, db.ops.quote_name
+    values = _SAVED[:-1]
+    types = {"tripletex_version": "integer", "hours": "numeric", "comment": "text", "in_doubt": "boolean"}
+    arrays = ", ".join(f"%s::{types.get(f, 'bigint')}[]" for f in ("id", *values))
+    columns = ", ".join(f"{q(meta.get_field(f).column)} = v.{f}" for f in values)
+    return (f"UPDATE {q(meta.db_table)} AS s SET {columns}, {q(meta.get_field('updated_at').column)} = %s "
+            f"FROM unnest({arrays}) AS v(id, {', '.join(values)}) WHERE s.id = v.id")
+
+
 def save_slots(slots: Iterable[HourSlot]) -> None:
     slots = list(slots)
     if not slots:
@@ -327,6 +339,12 @@ def save_slots(slots: Iterable[HourSlot]) -> None:
         slot.updated_at = now
         params.append([slot.tripletex_company_id, slot.tripletex_id, slot.tripletex_version,
                        hours.get_db_prep_save(slot.hours, db), slot.comment, bool(slot.in_doubt), stamp, slot.id])
+    if db.vendor == "postgresql":
+        # executemany is a round trip per slot there, which cost a batch more than its Tripletex call.
+        columns = [list(c) for c in zip(*params, strict=True)]
+        with db.cursor() as cursor:
+            cursor.execute(_save_sql_arrays(), [stamp, columns[-1], *columns[:-2]])
+        return
     # One transaction: in autocommit every statement would be its own commit (and fsync). Inside the caller's
     # transaction no savepoint: a failure here undoes the caller's work anyway.
     with transaction.atomic(savepoint=False), db.cursor() as cursor:
