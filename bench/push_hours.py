@@ -25,10 +25,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Everything below must see the benchmark's own database before Django starts.
+
+def _postgres_server(argv: list[str]) -> str | None:
+    for i, arg in enumerate(argv):
+        if arg == "--postgres" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--postgres="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+# Everything below must see the benchmark's own database before Django starts: a scratch PostgreSQL database
+# (made here, dropped at the end) with --postgres, else a fresh SQLite file. The workers inherit it.
+_SCRATCH = None
 if os.environ.get("BENCH_WORKER") != "1" and __name__ == "__main__":
-    _DB_DIR = Path(tempfile.mkdtemp(prefix="grjobb-bench-"))
-    os.environ["DATABASE_URL"] = f"sqlite:///{_DB_DIR / 'bench.sqlite3'}"
+    if _postgres_server(sys.argv[1:]):
+        from bench.wizard import _scratch_postgres
+
+        _SCRATCH = _scratch_postgres(_postgres_server(sys.argv[1:]), prefix="bench_hours")
+        os.environ["DATABASE_URL"] = _SCRATCH["url"]
+    else:
+        _DB_DIR = Path(tempfile.mkdtemp(prefix="grjobb-bench-"))
+        os.environ["DATABASE_URL"] = f"sqlite:///{_DB_DIR / 'bench.sqlite3'}"
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 import django  # noqa: E402
@@ -51,17 +69,31 @@ def _count(execute, sql, params, many, context):
 _wrapper = None
 
 
+# With --profile each worker process profiles its tasks (one profile per process, summed over its tasks) and
+# notes when each task ran, so the benchmark can tell time in the tasks from time between them.
+_profile = {"profiler": None, "started": 0.0}
+
+
 @task_prerun.connect
 def _start_count(**_kwargs):
     global _wrapper
     _counter["n"] = 0
     _wrapper = connection.execute_wrapper(_count)
     _wrapper.__enter__()
+    _profile["started"] = time.time()
+    if os.environ.get("BENCH_PROFILE") == "1":
+        import cProfile
+
+        if _profile["profiler"] is None:
+            _profile["profiler"] = cProfile.Profile()
+        _profile["profiler"].enable()
 
 
 @task_postrun.connect
 def _stop_count(**_kwargs):
     global _wrapper
+    if _profile["profiler"] is not None:
+        _profile["profiler"].disable()
     if _wrapper is not None:
         _wrapper.__exit__(None, None, None)
         _wrapper = None
@@ -69,6 +101,12 @@ def _stop_count(**_kwargs):
     if out:
         with open(Path(out) / f"{os.getpid()}.sql", "a") as f:
             f.write(f"{_counter['n']}\n")
+        with open(Path(out) / f"{os.getpid()}.tasks", "a") as f:
+            f.write(f"{_profile['started']:.4f} {time.time():.4f}\n")
+        if _profile["profiler"] is not None:
+            # Whole or not at all: the benchmark stops the workers at any moment.
+            _profile["profiler"].dump_stats(str(Path(out) / f"{os.getpid()}.prof.part"))
+            os.replace(Path(out) / f"{os.getpid()}.prof.part", Path(out) / f"{os.getpid()}.prof")
 
 
 def start_fake(latency_ms: int) -> tuple[subprocess.Popen, dict]:
@@ -185,7 +223,8 @@ def peak_rss_mb(pids: list[int]) -> float:
     return round(peak / 1024, 1)
 
 
-def run_batched(info: dict, *, entries: int, employees: int, workers: int, concurrency: int) -> dict:
+def run_batched(info: dict, *, entries: int, employees: int, workers: int, concurrency: int,
+                profile: bool = False) -> dict:
     from django.db import transaction
     from django_scopes import scope, scopes_disabled
 
@@ -202,7 +241,7 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
     env = {**os.environ, "BENCH_WORKER": "1", "BENCH_SQL_DIR": str(sql_dir), "HOURS_QUEUE": queue,
            "TRIPLETEX_BASE_URL": info["base_url"], "TRIPLETEX_CONSUMER_TOKEN": info["consumer_token"],
            "SECRET_KEY": settings.SECRET_KEY, "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS),
-           "LOG_LEVEL": "WARNING"}
+           "LOG_LEVEL": "WARNING", "BENCH_PROFILE": "1" if profile else "0"}
     settings.HOURS_QUEUE = queue
     settings.TRIPLETEX_BASE_URL, settings.TRIPLETEX_CONSUMER_TOKEN = info["base_url"], info["consumer_token"]
     procs = []
@@ -226,7 +265,7 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
                 time_entries_approve(tenant=tenant, entries=TimeEntry.objects.filter(id__in=ids[i:i + 1000]),
                                      by=approver)
             approve_seconds = time.monotonic() - approve_started
-        started = time.monotonic()
+        started, started_at = time.monotonic(), time.time()
         deadline = started + 900
         with scopes_disabled():
             while time.monotonic() < deadline:
@@ -247,6 +286,8 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
     duplicates, missing = check_remote(info, cid, expected)
     per_task = [int(x) for f in sql_dir.glob("*.sql") for x in f.read_text().split()]
     batches = calls.get("POST /timesheet/entry/list", 0)
+    if profile:
+        _report_profile(sql_dir, started_at=started_at, seconds=seconds)
     return {
         "mode": "batched", "entries": entries, "api_calls": sum(calls.values()), "seconds": round(seconds, 2),
         "approve_seconds": round(approve_seconds, 2), "entries_per_s": round(entries / seconds, 1),
@@ -254,6 +295,24 @@ def run_batched(info: dict, *, entries: int, employees: int, workers: int, concu
         "sql_queries_per_batch": round(sum(per_task) / batches, 1) if batches else None,
         "duplicates": duplicates, "missing": missing, "peak_rss_mb": rss,
     }
+
+
+def _report_profile(sql_dir: Path, *, started_at: float, seconds: float) -> None:
+    """On stderr: how the workers spent the push (in tasks or between them), and their summed profile."""
+    import pstats
+
+    spans = sorted(tuple(map(float, line.split())) for f in sql_dir.glob("*.tasks")
+                   for line in f.read_text().splitlines())
+    busy = sum(end - start for start, end in spans)
+    for start, end in spans:
+        print(f"task {start - started_at:7.2f} .. {end - started_at:7.2f}", file=sys.stderr)
+    print(json.dumps({"measure": "tasks", "database": connection.vendor, "tasks": len(spans), "first_task_after_s": round(spans[0][0] - started_at, 2),
+                      "last_task_end_s": round(max(e for _s, e in spans) - started_at, 2),
+                      "busy_worker_seconds": round(busy, 2), "wall_seconds": round(seconds, 2)}),
+          file=sys.stderr, flush=True)
+    stats = pstats.Stats(*[str(f) for f in sql_dir.glob("*.prof")], stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(60)
+    stats.sort_stats("tottime").print_stats(40)
 
 
 def sql_per_batch_by_size(info: dict) -> dict:
@@ -335,11 +394,20 @@ def main(argv=None) -> int:
     ap.add_argument("--naive-sample", type=int, default=500, help="entries the one-call-per-entry baseline sends")
     ap.add_argument("--workers", type=int, default=1, help="worker processes")
     ap.add_argument("--concurrency", type=int, default=4, help="pool size per worker")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="run on a scratch database made (and dropped) on this PostgreSQL server instead of a "
+                         "temporary SQLite file, e.g. postgres://postgres@127.0.0.1:5432/postgres")
+    ap.add_argument("--profile", action="store_true",
+                    help="profile the workers' tasks (cProfile) and print where their time went on stderr")
     args = ap.parse_args(argv)
     fake, info = start_fake(args.latency_ms)
     try:
         batched = run_batched(info, entries=args.entries, employees=args.employees, workers=args.workers,
-                              concurrency=args.concurrency)
+                              concurrency=args.concurrency, profile=args.profile)
+        # The floor: every call one after the other, each costing only the added latency.
+        floor = batched["api_calls"] * args.latency_ms / 1000
+        batched.update(database=connection.vendor, latency_floor_s=round(floor, 2),
+                       times_floor=round(batched["seconds"] / floor, 1) if floor else None)
         batched["sql_queries_per_batch_by_size"] = sql_per_batch_by_size(info)
         print(json.dumps(batched), flush=True)
         naive = run_naive(info, sample=min(args.naive_sample, args.entries))
@@ -353,6 +421,13 @@ def main(argv=None) -> int:
     finally:
         fake.send_signal(signal.SIGTERM)
         fake.wait(10)
+        if _SCRATCH:
+            from django.db import connections
+
+            from bench.wizard import _drop_postgres
+
+            connections.close_all()
+            _drop_postgres(_SCRATCH)
     return 0
 
 

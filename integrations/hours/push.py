@@ -36,6 +36,8 @@ State, Action = HourTransfer.State, HourTransfer.Action
 
 # Reasons shown to the admin (msgids; translated where they are shown).
 REASON_GAVE_UP = gettext_noop("ga opp etter gjentatte forsøk")
+# Windows a claim reads before it gives up; only another worker taking each window first uses more than one.
+CLAIM_TRIES = 3
 # Held, not failed: the hours are fine, the key's user may not write them. A new key or "Prøv igjen" sends them.
 HOLD_NO_RIGHT = gettext_noop("API-nøkkelens bruker mangler tilgang til timeføring i Tripletex")
 
@@ -138,7 +140,6 @@ def _push_batch(*, tenant: Tenant, connection: Connection, client: TripletexClie
             logger.warning("hours push for tenant %s: %s", tenant.id, exc)
             for row in rows:
                 batch.results.setdefault(row.slot_id, later(exc))
-    save_slots(slots_of(rows))
     for action, n in _finalize(batch, rows, worker=worker, run=run).items():
         run.summary[action] = run.summary.get(action, 0) + n
     _learn_rights(batch, connection)
@@ -183,14 +184,20 @@ def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
     # than the batch when a month of hours waits. A slot's other rows come along with the update below,
     # due or not: its entry will hold their hours, so their marks go with it.
     window = HourTransfer.objects.filter(tenant=tenant, state=State.PENDING).filter(due, free).order_by("id")
-    slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
-    if not slot_ids:
-        return []
     # The connection's state is part of the claim itself, so a removal that commits first wins.
     active = Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).values("tenant_id")
-    HourTransfer.objects.filter(tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING).filter(
-        free
-    ).update(state=State.SENDING, claimed_by=worker, claimed_at=now)
+    for _try in range(CLAIM_TRIES):
+        slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
+        if not slot_ids:
+            return []
+        if HourTransfer.objects.filter(
+            tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING
+        ).filter(free).update(state=State.SENDING, claimed_by=worker, claimed_at=now):
+            break
+        # Workers of one company read the same oldest window: the one whose update came second got nothing,
+        # and would end its task as if nothing were due. Those slots are being sent now, so the window moved.
+    else:
+        return []
     return list(
         HourTransfer.objects.filter(tenant=tenant, claimed_by=worker, state=State.SENDING).select_related(
             "slot", "wage_slot"
@@ -206,10 +213,12 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
     records = []
     counts: dict[str, int] = defaultdict(int)
     with transaction.atomic():
+        # What Tripletex now holds and each row's mark in one commit.
+        save_slots(slots_of(rows))
         # Only rows still ours: one re-approved or rejected meanwhile was re-armed by the hook and goes again.
-        mine = set(HourTransfer.objects.select_for_update().filter(
-            id__in=[r.id for r in rows], claimed_by=worker, state=State.SENDING
-        ).values_list("id", flat=True))
+        # The claim's worker id is this batch's alone, so it names the batch's rows without listing their ids.
+        claimed = HourTransfer.objects.filter(tenant=batch.tenant, claimed_by=worker, state=State.SENDING)
+        mine = set(claimed.select_for_update().values_list("id", flat=True))
         changed = []
         for row in rows:
             if row.id not in mine:
@@ -236,7 +245,9 @@ def _finalize(batch: Batch, rows: list[HourTransfer], *, worker: str, run: SyncR
                       row.sent_at, row.locked_by)
             groups[values].append(row.id)
         for (state, reason, message, request_id, attempts, next_at, sent_at, locked_by), ids in groups.items():
-            HourTransfer.objects.filter(id__in=ids).update(
+            # Mostly one outcome for the whole batch: then the claim names the rows, without a list of ids.
+            same = claimed if len(ids) == len(mine) else HourTransfer.objects.filter(id__in=ids)
+            same.update(
                 state=state, reason=reason, message=message, request_id=request_id, attempts=attempts,
                 next_attempt_at=next_at, sent_at=sent_at, locked_by=locked_by, claimed_by="", updated_at=now,
             )

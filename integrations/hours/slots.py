@@ -13,6 +13,7 @@ their share. We delete only what holds nothing but ours.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -298,6 +299,27 @@ def refusal(exc: TripletexError, *, reason: str = REASON_REFUSED, locked_reason:
 
 # Storing what we learnt.
 
+_SAVED = ("tripletex_company_id", "tripletex_id", "tripletex_version", "hours", "comment", "in_doubt", "updated_at")
+
+
+@functools.cache
+def _save_sql() -> str:
+    meta = HourSlot._meta
+    columns = ", ".join(f"{db.ops.quote_name(meta.get_field(f).column)} = %s" for f in _SAVED)
+    return f"UPDATE {db.ops.quote_name(meta.db_table)} SET {columns} WHERE id = %s"
+
+
+@functools.cache
+def _save_sql_arrays() -> str:
+    """PostgreSQL: every slot in one statement, one array per column, the time once."""
+    meta, q = HourSlot._meta, db.ops.quote_name
+    values = _SAVED[:-1]
+    types = {"tripletex_version": "integer", "hours": "numeric", "comment": "text", "in_doubt": "boolean"}
+    arrays = ", ".join(f"%s::{types.get(f, 'bigint')}[]" for f in ("id", *values))
+    columns = ", ".join(f"{q(meta.get_field(f).column)} = v.{f}" for f in values)
+    return (f"UPDATE {q(meta.db_table)} AS s SET {columns}, {q(meta.get_field('updated_at').column)} = %s "
+            f"FROM unnest({arrays}) AS v(id, {', '.join(values)}) WHERE s.id = v.id")
+
 
 def save_slots(slots: Iterable[HourSlot]) -> None:
     slots = list(slots)
@@ -305,16 +327,25 @@ def save_slots(slots: Iterable[HourSlot]) -> None:
         return
     # One prepared statement run per slot (executemany): bulk_update's CASE per field costs more time to
     # build than the whole Tripletex call for a batch of 200, and every slot's values differ.
-    fields = ["tripletex_company_id", "tripletex_id", "tripletex_version", "hours", "comment", "in_doubt",
-              "updated_at"]
     meta = HourSlot._meta
-    columns = ", ".join(f"{db.ops.quote_name(meta.get_field(f).column)} = %s" for f in fields)
-    sql = f"UPDATE {db.ops.quote_name(meta.db_table)} SET {columns} WHERE id = %s"
+    hours, updated_at = meta.get_field("hours"), meta.get_field("updated_at")
     now = timezone.now()
+    stamp = updated_at.get_db_prep_save(now, db)
+    # In `_SAVED`'s order. The field's own conversion only where the database needs one (the decimal); ids,
+    # version, text and the flag go as they are: converting every value through its field cost more than
+    # the statement.
     params = []
     for slot in slots:
         slot.updated_at = now
-        params.append([meta.get_field(f).get_db_prep_save(getattr(slot, f), db) for f in fields] + [slot.id])
-    # One transaction: in autocommit every statement would be its own commit (and fsync).
-    with transaction.atomic(), db.cursor() as cursor:
-        cursor.executemany(sql, params)
+        params.append([slot.tripletex_company_id, slot.tripletex_id, slot.tripletex_version,
+                       hours.get_db_prep_save(slot.hours, db), slot.comment, bool(slot.in_doubt), stamp, slot.id])
+    if db.vendor == "postgresql":
+        # executemany is a round trip per slot there, which cost a batch more than its Tripletex call.
+        columns = [list(c) for c in zip(*params, strict=True)]
+        with db.cursor() as cursor:
+            cursor.execute(_save_sql_arrays(), [stamp, columns[-1], *columns[:-2]])
+        return
+    # One transaction: in autocommit every statement would be its own commit (and fsync). Inside the caller's
+    # transaction no savepoint: a failure here undoes the caller's work anyway.
+    with transaction.atomic(savepoint=False), db.cursor() as cursor:
+        cursor.executemany(_save_sql(), params)

@@ -2,6 +2,7 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django_scopes import scope
 
 from hr.models import TimeEntry
@@ -170,6 +171,22 @@ def test_nothing_goes_while_the_connection_is_not_active_and_pending_rows_go_aft
     Connection.objects.filter(tenant=tx.tenant).update(state=Connection.State.ACTIVE)
     push_all(tx.tenant)
     assert len(tx.remote_entries()) == 1 and states(tx.tenant) == [State.SENT]
+
+
+def test_a_worker_that_loses_the_race_for_a_window_claims_the_next_one(tx):
+    approve(tx, [tx.entry(emp=e, day=d) for e in range(2) for d in range(2)])
+    first = []
+
+    def other_worker_first(execute, sql, params, many, context):
+        # Another worker's claim commits between this worker's read of the window and its update.
+        if not first and sql.startswith("UPDATE") and "w2" in (params or ()):
+            first.extend(push._claim(tenant=tx.tenant, worker="w1", limit=2))
+        return execute(sql, params, many, context)
+
+    with scope(tenant=tx.tenant), connection.execute_wrapper(other_worker_first):
+        second = push._claim(tenant=tx.tenant, worker="w2", limit=2)
+    assert len(first) == 2 and len(second) == 2  # not nothing, which ended its task as if nothing were due
+    assert not {r.slot_id for r in first} & {r.slot_id for r in second}
 
 
 def test_a_claim_is_refused_when_the_connection_was_removed_after_the_task_started(tx):
