@@ -34,7 +34,8 @@ INVOICE_STATUSES = [("", gettext_lazy("Alle")), *Invoice.Status.choices, ("unpai
 
 
 def _list(request, *, template: str, rows, section: str, **context):
-    q = (request.GET.get("q") or "").strip()[:100]
+    # PostgreSQL text holds no NUL: a search carrying one would fail in the query.
+    q = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("side"))
     return render(request, template, {
         "page": page, "q": q, "filter_query": urlencode({"q": q, **context.get("extra_query", {})}),
