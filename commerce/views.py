@@ -33,9 +33,13 @@ PAGE_SIZE = 50
 INVOICE_STATUSES = [("", gettext_lazy("Alle")), *Invoice.Status.choices, ("unpaid", gettext_lazy("Ubetalte"))]
 
 
-def _list(request, *, template: str, rows, section: str, **context):
+def _search(request) -> str:
     # PostgreSQL text holds no NUL: a search carrying one would fail in the query.
-    q = (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
+    return (request.GET.get("q") or "").replace("\x00", "").strip()[:100]
+
+
+def _list(request, *, template: str, rows, section: str, **context):
+    q = _search(request)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("side"))
     return render(request, template, {
         "page": page, "q": q, "filter_query": urlencode({"q": q, **context.get("extra_query", {})}),
@@ -72,7 +76,7 @@ def _simple_form(request, *, form, save, section: str, title: str, back: str, su
 
 @tenant_required(roles=APPROVERS)
 def product_list(request):
-    rows = selectors.product_list(tenant=request.tenant, q=request.GET.get("q", ""))
+    rows = selectors.product_list(tenant=request.tenant, q=_search(request))
     return _list(request, template="commerce/product_list.html", rows=rows, section="products")
 
 
@@ -111,7 +115,7 @@ def product_edit(request, product_id: int):
 
 @tenant_required(roles=APPROVERS)
 def supplier_list(request):
-    rows = selectors.supplier_list(tenant=request.tenant, q=request.GET.get("q", ""))
+    rows = selectors.supplier_list(tenant=request.tenant, q=_search(request))
     return _list(request, template="commerce/supplier_list.html", rows=rows, section="suppliers")
 
 
@@ -233,7 +237,7 @@ def ledger_account_match(request, account_id: int):
 def invoice_list(request):
     status = request.GET.get("status", "")
     status = status if status in dict(INVOICE_STATUSES) else ""
-    rows = selectors.invoice_list(tenant=request.tenant, q=request.GET.get("q", ""), status=status)
+    rows = selectors.invoice_list(tenant=request.tenant, q=_search(request), status=status)
     return _list(request, template="commerce/invoice_list.html", rows=rows, section="invoices",
                  statuses=INVOICE_STATUSES, status=status, extra_query={"status": status})
 
@@ -368,7 +372,7 @@ def journal_send(request, journal_id: int):
 
 @tenant_required(roles=APPROVERS)
 def payment_list(request):
-    rows = selectors.payment_list(tenant=request.tenant, q=request.GET.get("q", ""))
+    rows = selectors.payment_list(tenant=request.tenant, q=_search(request))
     return _list(request, template="commerce/payment_list.html", rows=rows, section="payments")
 
 
@@ -407,7 +411,7 @@ def payment_create(request):
 
 @tenant_required(roles=APPROVERS)
 def purchase_order_list(request):
-    rows = selectors.purchase_order_list(tenant=request.tenant, q=request.GET.get("q", ""))
+    rows = selectors.purchase_order_list(tenant=request.tenant, q=_search(request))
     return _list(request, template="commerce/purchase_order_list.html", rows=rows, section="purchase_orders")
 
 
