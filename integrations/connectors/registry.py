@@ -15,7 +15,7 @@ def register(connector: Connector) -> Connector:
 
 def _load() -> None:
     # Imported here, not at module level, so a connector may import the platform's services freely.
-    from . import customer_import, invoices, master_data  # noqa: F401
+    from . import customer_import, inventory, invoices, master_data  # noqa: F401
 
 
 def all_connectors() -> list[Connector]:
