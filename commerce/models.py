@@ -63,7 +63,12 @@ class Supplier(TenantOwned):
     org_number = models.CharField(_("organisasjonsnummer"), max_length=20, blank=True)
     email = models.EmailField(_("e-post"), blank=True)
     phone = models.CharField(_("telefon"), max_length=50, blank=True)
+    address = models.CharField(_("adresse"), max_length=200, blank=True)
+    postal_code = models.CharField(_("postnummer"), max_length=10, blank=True)
     city = models.CharField(_("poststed"), max_length=100, blank=True)
+    # ISO 3166 alpha-2, as Tripletex's postal address gives it.
+    country = models.CharField(_("land"), max_length=2, blank=True)
+    currency = models.CharField(_("valuta"), max_length=3, default="NOK")
 
     class Meta:
         ordering = ["name"]

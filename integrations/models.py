@@ -81,6 +81,11 @@ class Link(TenantOwned):
         # An issued invoice ↔ its voucher; a payment ↔ its payment voucher (seed 004).
         INVOICE = "invoice", _("Faktura")
         PAYMENT = "payment", _("Innbetaling")
+        # Seed 003: the inventory connector's start-up copy; payment terms have no id in Tripletex (they are a
+        # customer's field there), so they are never linked, only named in the log.
+        PRODUCT = "product", _("Vare")
+        SUPPLIER = "supplier", _("Leverandør")
+        PAYMENT_TERMS = "payment_terms", _("Betalingsbetingelse")
 
     class State(models.TextChoices):
         LINKED = "linked", _("Koblet")
@@ -141,6 +146,7 @@ class SyncRun(TenantOwned):
         WEBHOOK = "webhook", _("Endring i Tripletex")
         MANUAL = "manual", _("Synkroniser nå")
         LOCAL_CHANGE = "local_change", _("Endring her")
+        STARTUP = "startup", _("Oppstartssynkronisering")
 
     class Status(models.TextChoices):
         RUNNING = "running", _("Pågår")
