@@ -89,6 +89,20 @@ def connector_run(run_id: int) -> None:
 
 
 @shared_task(acks_late=True, ignore_result=True)
+def inventory_startup(run_id: int) -> None:
+    """The start-up copy from Tripletex of seed 003 ("Start oppstartssynkronisering")."""
+    from .connectors.inventory.startup import startup_execute
+    from .models import SyncRun
+
+    with scopes_disabled():
+        run = SyncRun.objects.select_related("tenant").filter(id=run_id).first()
+    if run is None:
+        return
+    with scope(tenant=run.tenant):
+        startup_execute(run=run)
+
+
+@shared_task(acks_late=True, ignore_result=True)
 def journal_send(run_id: int, journal_id: int) -> None:
     """A journal of invoices ("bunt", seed 002) sent to Tripletex as invoiced orders: "Send" or "Prøv igjen"."""
     from commerce.models import InvoiceJournal

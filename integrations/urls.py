@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import connector_views, views
+from .connectors.inventory import startup_views
 
 app_name = "integrations"
 urlpatterns = [
@@ -13,6 +14,9 @@ urlpatterns = [
     path("timeoverforing/ordnet-for-hand/", views.hours_mark_handled, name="hours_mark_handled"),
     path("timeoverforing/eksport/", views.hours_export, name="hours_export"),
     path("timeoverforing/kjoring/<int:run_id>/", views.hours_run, name="hours_run"),
+    path("inventory/oppstart/", startup_views.startup_page, name="inventory_startup"),
+    path("inventory/oppstart/<int:run_id>/", startup_views.startup_run, name="inventory_startup_run"),
+    path("inventory/invitasjon/", startup_views.invite, name="inventory_invite"),
     path("<slug:connector>/kort/", connector_views.connector_card, name="connector_card"),
     path("<slug:connector>/slaa-paa/", connector_views.connector_enable, name="connector_enable"),
     path("<slug:connector>/slaa-av/", connector_views.connector_disable, name="connector_disable"),
