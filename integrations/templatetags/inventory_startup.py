@@ -2,6 +2,7 @@
 from django import template
 
 from ..connectors.inventory import startup
+from ..connectors.selectors import run_in_progress
 
 register = template.Library()
 
@@ -10,5 +11,6 @@ register = template.Library()
 def inventory_startup_state(context) -> dict:
     tenant = getattr(context.get("request"), "tenant", None)
     if tenant is None:
-        return {"done": False, "last": None}
-    return {"done": startup.startup_done(tenant=tenant), "last": startup.last_startup_run(tenant=tenant)}
+        return {"done": False, "last": None, "running": False}
+    last = startup.last_startup_run(tenant=tenant)
+    return {"done": startup.startup_done(tenant=tenant), "last": last, "running": run_in_progress(last)}

@@ -24,6 +24,7 @@ from ... import clients
 from ...models import Connection, ConnectorConfig
 from ...tripletex import TripletexError
 from .. import registry
+from ..selectors import run_in_progress
 from ..services import ActionRefused
 from . import startup
 
@@ -51,7 +52,7 @@ def startup_page(request):
     """The offer: how many of each kind Tripletex holds, a checkbox per kind, and one button."""
     state = _state(request)
     last = startup.last_startup_run(tenant=request.tenant)
-    if last is not None and last.status == last.Status.RUNNING and last.finished_at is None:
+    if run_in_progress(last):
         return redirect("integrations:inventory_startup_run", run_id=last.id)
     form = StartupForm(request.POST if request.method == "POST" else None, initial={"kinds": list(startup.KINDS)})
     if request.method == "POST" and form.is_valid():
