@@ -424,3 +424,36 @@ def test_another_companys_startup_run_is_not_found(world, tx):
     response = world.client_for(world.bob, world.b).get(reverse("integrations:inventory_startup_run", args=[run.id]))
 
     assert response.status_code == 404
+
+
+# --- the demo --------------------------------------------------------------------------------------------
+
+def test_in_the_demo_the_startup_sync_fills_the_commerce_records_from_the_fake(db, fake_tripletex,
+                                                                               tripletex_settings):  # noqa: F811
+    """`make run`: Demo AS here, connected to the fake's Demo AS (which the copy only reads)."""
+    from django.core.management import call_command
+
+    from tenants.models import Tenant
+
+    call_command("seed_demo")
+    demo = Tenant.objects.get(slug="demo")
+    fake_demo = fake_tripletex.demo
+    connection = Connection.objects.create(
+        tenant=demo, state=Connection.State.ACTIVE, employee_token=fake_demo["employee_tokens"]["GrønnJobb"],
+        tripletex_company_id=fake_demo["id"], tripletex_company_name=fake_demo["name"])
+    ConnectorConfig.objects.create(tenant=demo, name="inventory", enabled=True)
+    tx = Company(fake_tripletex, demo, fake_demo["id"], connection)
+    products_before = Product.objects.filter(tenant=demo).count()
+    people_here = set(Employee.objects.filter(tenant=demo).values_list("email", flat=True))
+
+    run = tx.run()
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    assert Product.objects.filter(tenant=demo).count() == products_before + len(tx.objects("product"))
+    assert Supplier.objects.filter(tenant=demo).count() == 2 + len(tx.objects("supplier"))
+    # Customer 10001 is in both: the one here is linked, not doubled.
+    assert Customer.objects.filter(tenant=demo, customer_number="10001").count() == 1
+    # The demo's own people are matched by e-mail and not invited again; the fake's others are invited.
+    invited = {m.to[0] for m in mail.outbox}
+    assert people_here and not invited & people_here
+    assert invited and all(Membership.objects.filter(tenant=demo, user__email=e).exists() for e in invited)
