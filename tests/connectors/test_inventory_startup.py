@@ -317,6 +317,29 @@ def test_duplicate_numbers_in_tripletex_take_the_first_and_log_the_others(tx):
     assert Supplier.objects.filter(tenant=tx.tenant).count() == 3
 
 
+def test_a_tripletex_failure_stops_the_run_with_its_message_and_writes_nothing_half(tx):
+    tx.fake.set_faults(company_id=tx.company_id, path_prefix="/product", error_rate=1, error_status=500)
+    try:
+        run = tx.run([startup.CUSTOMER, startup.PRODUCT])
+    finally:
+        tx.fake.clear_faults()
+
+    assert run.status == SyncRun.Status.FAILED and run.message
+    # Everything is read before anything is written: a list Tripletex cannot give leaves nothing half-copied.
+    assert not Customer.objects.filter(tenant=tx.tenant).exists()
+    assert tx.run([startup.CUSTOMER, startup.PRODUCT]).status == SyncRun.Status.SUCCEEDED
+
+
+def test_a_task_delivered_twice_runs_the_copy_once(tx):
+    run = tx.run([startup.PRODUCT])
+    logged = run.records.count()
+
+    startup.startup_execute(run=run)
+
+    assert run.records.count() == logged
+    assert Product.objects.filter(tenant=tx.tenant).count() == 5
+
+
 # --- afterwards ------------------------------------------------------------------------------------------
 
 def test_after_the_startup_sync_nothing_but_projects_is_read_from_tripletex(tx):
