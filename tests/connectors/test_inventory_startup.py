@@ -317,6 +317,21 @@ def test_duplicate_numbers_in_tripletex_take_the_first_and_log_the_others(tx):
     assert Supplier.objects.filter(tenant=tx.tenant).count() == 3
 
 
+def test_a_row_here_already_linked_to_another_tripletex_object_is_not_taken_over(tx):
+    product = tx.objects("product")[0]
+    ours = Product.objects.create(tenant=tx.tenant, number=product["number"], name="Koblet til en annen")
+    Link.objects.create(tenant=tx.tenant, tripletex_company_id=tx.company_id, kind="product", local_id=ours.id,
+                        tripletex_id=987654321)
+
+    run = tx.run([startup.PRODUCT])
+
+    record = next(r for r in records(run) if r.tripletex_id == product["id"])
+    assert (record.action, record.rule, record.local_id) == (A.SKIPPED, startup.RULE_TAKEN, ours.id)
+    ours.refresh_from_db()
+    assert ours.name == "Koblet til en annen"
+    assert Product.objects.filter(tenant=tx.tenant, number=product["number"]).count() == 1
+
+
 def test_a_tripletex_failure_stops_the_run_with_its_message_and_writes_nothing_half(tx):
     tx.fake.set_faults(company_id=tx.company_id, path_prefix="/product", error_rate=1, error_status=500)
     try:

@@ -42,6 +42,7 @@ from ..base import RunStopped, SyncContext
 from ..customer_import.inbound import FIELDS as CUSTOMER_FIELDS
 from ..customer_import.inbound import customer_values
 from ..runner import context, stopped_by, sync_run_finish
+from .startup_invite import Invitation, employee_user_ensure, invitations_send
 
 logger = logging.getLogger("integrations.connectors")
 
@@ -308,8 +309,6 @@ def _losers(spec: Spec, objects: list[dict]) -> dict[int, int]:
 
 
 def _apply(ctx: SyncContext, spec: Spec, objects: list[dict]) -> None:
-    from .startup_invite import Invitation, employee_user_ensure, invitations_send
-
     losers = _losers(spec, objects)
     today = timezone.localdate()
     for page in _pages(objects):
@@ -319,13 +318,15 @@ def _apply(ctx: SyncContext, spec: Spec, objects: list[dict]) -> None:
             ids = [o["id"] for o in page]
             all_links = Link.objects.filter(tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=spec.kind)
             links = {link.tripletex_id: link for link in all_links.filter(tripletex_id__in=ids)}
-            linked_to = dict(all_links.values_list("local_id", "tripletex_id"))
             rows = spec.model.objects.filter(tenant=ctx.tenant).in_bulk([link.local_id for link in links.values()])
             keys = {spec.key(spec.values(o)) for o in page} - {""}
             by_key: dict[str, Model] = {}
             candidates = spec.candidates(ctx.tenant).annotate(_key=Lower(spec.key_field)).filter(_key__in=keys)
             for row in candidates.order_by("id"):
                 by_key.setdefault(row._key, row)
+            # Our rows with a page's keys that are linked already, and to which Tripletex object.
+            linked_to = dict(all_links.filter(local_id__in=[row.id for row in by_key.values()])
+                             .values_list("local_id", "tripletex_id"))
             for obj in page:
                 values = spec.values(obj)
                 label = spec.label(values)
