@@ -126,7 +126,7 @@ PurchaseOrderLineFormSet = forms.formset_factory(PurchaseOrderLineForm, formset=
 class SupplierForm(forms.ModelForm):
     class Meta:
         model = Supplier
-        fields = ["supplier_number", "name", "org_number", "email", "phone", "city"]
+        fields = ["supplier_number", "name", "org_number", "email", "phone", "address", "postal_code", "city"]
 
 
 class PaymentTermsForm(forms.ModelForm):

@@ -119,7 +119,7 @@ def _components_set(*, tenant: Tenant, product: Product, components: list[tuple[
 
 # --- suppliers, payment terms, accounts ------------------------------------------------------------------
 
-SUPPLIER_FIELDS = ("supplier_number", "name", "org_number", "email", "phone", "city")
+SUPPLIER_FIELDS = ("supplier_number", "name", "org_number", "email", "phone", "address", "postal_code", "city")
 
 
 @transaction.atomic
