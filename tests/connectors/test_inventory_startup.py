@@ -420,6 +420,8 @@ def test_starting_queues_one_task_on_commit_and_the_progress_page_shows_the_resu
     page = admin(world).get(response.url).content.decode()
     assert 'aria-valuenow="100"' in page and "Varer" in page and "Leverandører" in page
     assert "Kunder" not in re.search(r'data-testid="startup-results".*?</table>', page, re.S).group(0)
+    log = admin(world).get(reverse("integrations:sync_log") + f"?kjoring={run.id}").content.decode()
+    assert "Vare" in log and "Hentet fra Tripletex ved oppstartssynkronisering" in log
 
 
 def test_the_progress_bar_is_polled_while_the_run_goes(world, tx):
