@@ -101,10 +101,10 @@ _task_started: dict[str, tuple[float, contextvars.Token]] = {}
 @signals.task_prerun.connect
 def _task_started_log(task_id=None, task=None, kwargs=None, **rest):
     request = task.request
-    tenant = getattr(request, "grjobb_tenant", None) or ""
-    if not tenant and kwargs and "tenant_id" in kwargs:
-        tenant = f"id:{kwargs['tenant_id']}"
-    values = {"task_id": task_id, "task": task.name, "tenant": tenant}
+    values = {"task_id": task_id, "task": task.name, "tenant": getattr(request, "grjobb_tenant", None) or ""}
+    if kwargs and "tenant_id" in kwargs:
+        # Queued outside any company's scope (by beat, by a sweep): the id it was given is the company.
+        values["tenant_id"] = kwargs["tenant_id"]
     request_id = getattr(request, "grjobb_request_id", None)
     if request_id:
         values["request_id"] = request_id
