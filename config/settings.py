@@ -81,7 +81,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: its duration covers every other middleware, and its request id is on every line logged after it.
+    # Before all: /healthz and /readyz for the platform, by any host name and over plain HTTP (config/health.py).
+    "config.health.ProbeMiddleware",
+    # Then: its duration covers every other middleware, and its request id is on every line logged after it.
     "config.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -185,9 +187,8 @@ SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 # HTTPS in production. Behind a proxy that ends TLS, set SECURE_PROXY_SSL_HEADER to the header it sets
 # (usually HTTP_X_FORWARDED_PROTO) — only if the proxy overwrites that header on every request, or a client
-# could claim HTTPS. The probes are answered over plain HTTP: the platform asks them from inside the network.
+# could claim HTTPS. The probes are answered over plain HTTP (config.health.ProbeMiddleware).
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 if env.str("SECURE_PROXY_SSL_HEADER", default=""):
     SECURE_PROXY_SSL_HEADER = (env.str("SECURE_PROXY_SSL_HEADER"), "https")
 # Browsers keep to HTTPS for this long once they have seen the header; start low (e.g. 300) on a new domain.

@@ -62,8 +62,8 @@ def test_an_api_request_is_logged_with_the_keys_company(world, json_log):
 
 def test_a_request_id_from_the_proxy_is_kept_and_a_strange_one_replaced(world, json_log):
     client = Client()
-    kept = client.get("/healthz", HTTP_X_REQUEST_ID="lb-1234abcd")
-    replaced = client.get("/healthz", HTTP_X_REQUEST_ID='x" \n{"level": "forged"}')
+    kept = client.get("/logg-inn/", HTTP_X_REQUEST_ID="lb-1234abcd")
+    replaced = client.get("/logg-inn/", HTTP_X_REQUEST_ID='x" \n{"level": "forged"}')
     assert kept["X-Request-ID"] == "lb-1234abcd"
     assert replaced["X-Request-ID"] != 'x" \n{"level": "forged"}' and "\n" not in replaced["X-Request-ID"]
     assert [line["request_id"] for line in request_lines(json_log())] == ["lb-1234abcd", replaced["X-Request-ID"]]

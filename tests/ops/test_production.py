@@ -81,3 +81,12 @@ def test_behind_the_proxy_http_is_sent_to_https_but_the_probes_answer_over_http(
     assert client.get("/logg-inn/", HTTP_X_FORWARDED_PROTO="https").status_code == 200
     assert client.get("/healthz").status_code == 200
     assert client.get("/readyz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_probes_answer_the_platform_by_any_address_while_pages_keep_to_allowed_hosts(client, settings):
+    settings.ALLOWED_HOSTS = ["grjobb.example.no"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz", HTTP_HOST="10.0.3.7:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="10.0.3.7:8000").json()["status"] == "ok"
+    assert client.get("/logg-inn/", HTTP_HOST="10.0.3.7:8000").status_code == 400
