@@ -6,10 +6,10 @@
 FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
-COPY requirements/ /tmp/requirements/
+COPY requirements/ /build/requirements/
 # What production runs (base.in), at exactly the versions the lock file pins for every package, transitive ones
 # too; the test tools in dev.in stay out of the image.
-RUN /opt/venv/bin/pip install -r /tmp/requirements/base.in -c /tmp/requirements/lock.txt
+RUN /opt/venv/bin/pip install -r /build/requirements/base.in -c /build/requirements/lock.txt
 
 # --- runtime -----------------------------------------------------------------------------------------------
 FROM python:3.11-slim AS runtime
@@ -31,9 +31,9 @@ COPY . /app
 # Static files are collected once, here. The settings need secrets to load; these are throwaway values that
 # nothing is encrypted or signed with, and the scratch folder they leave is removed in the same layer.
 RUN DJANGO_DEBUG=false SECRET_KEY=collectstatic-only FIELD_ENCRYPTION_KEYS=collectstatic-only \
-    TRIPLETEX_CONSUMER_TOKEN=collectstatic-only GRJOBB_VAR_DIR=/tmp/build-var \
+    TRIPLETEX_CONSUMER_TOKEN=collectstatic-only GRJOBB_VAR_DIR=/app/build-var \
     python manage.py collectstatic --noinput \
-    && rm -rf /tmp/build-var
+    && rm -rf /app/build-var
 USER 10001
 EXPOSE 8000
 # Gunicorn's worker count comes from WEB_CONCURRENCY (default 1); every request is logged by the app itself,
