@@ -42,6 +42,7 @@ if os.environ.get("BENCH_WORKER") != "1" and __name__ == "__main__":
     os.environ["DATABASE_URL"] = f"sqlite:///{_DIR / 'bench.sqlite3'}"
     os.environ["GRJOBB_VAR_DIR"] = str(_DIR)
     os.environ["BENCH_QUEUE"] = f"bench-invoices-{uuid.uuid4().hex[:8]}"
+    os.environ["CONNECTORS_QUEUE"] = os.environ["BENCH_QUEUE"]  # the invoice pushes go to its workers
     os.environ.setdefault("LOG_LEVEL", "WARNING")  # one log line per Tripletex call would drown the figures
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -1,6 +1,10 @@
 """Probes for the platform, without login: /healthz (the process answers) and /readyz (it can do its work:
 the database and the Celery broker answer). A failed /readyz is a 503 that names what failed, and nothing
-else: no host, user or password from the error."""
+else: no host, user or password from the error.
+
+ProbeMiddleware answers them before any other middleware: a platform asks by the container's own address
+(not a name in ALLOWED_HOSTS) and over plain HTTP, every few seconds, and needs neither a session, a redirect
+to HTTPS, nor a log line per probe."""
 from django.db import connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -43,3 +47,15 @@ def readyz(request):
     ready = all(checks.values())
     body = {name: "ok" if ok else "unreachable" for name, ok in checks.items()}
     return JsonResponse({"status": "ok" if ready else "unavailable", **body}, status=200 if ready else 503)
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbeMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info)
+        return probe(request) if probe is not None else self.get_response(request)

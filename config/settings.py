@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
+from pythonjsonlogger.core import RESERVED_ATTRS as RESERVED_LOG_ATTRS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GRJOBB_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -40,13 +42,16 @@ if DEBUG:
     SECRET_KEY = env.str("SECRET_KEY", default=_dev["SECRET_KEY"])
     FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[_dev["FIELD_ENCRYPTION_KEYS"]])
 else:
-    try:
-        SECRET_KEY = env.str("SECRET_KEY")
-        FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
-    except ImproperlyConfigured as exc:
+    # Production refuses to start without its secrets rather than run on made-up ones: a made-up encryption
+    # key would store tokens nobody can read after the next start.
+    _required = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "TRIPLETEX_CONSUMER_TOKEN")
+    _missing = [name for name in _required if not env.str(name, "")]
+    if _missing:
         raise ImproperlyConfigured(
-            "Production (DJANGO_DEBUG=false) needs SECRET_KEY and FIELD_ENCRYPTION_KEYS in the environment"
-        ) from exc
+            f"Production (DJANGO_DEBUG=false) needs {', '.join(_missing)} in the environment (see .env.example)"
+        )
+    SECRET_KEY = env.str("SECRET_KEY")
+    FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS")
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -72,9 +77,14 @@ INSTALLED_APPS = [
     "wizard",
     "commerce",
     "api",
+    "ops",
 ]
 
 MIDDLEWARE = [
+    # Before all: /healthz and /readyz for the platform, by any host name and over plain HTTP (config/health.py).
+    "config.health.ProbeMiddleware",
+    # Then: its duration covers every other middleware, and its request id is on every line logged after it.
+    "config.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -160,8 +170,9 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+# The image collects static files at build into its own read-only folder (STATIC_ROOT=/app/staticfiles).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Uploaded and generated files (invoice PDFs). Never served as static files: a view checks who asks.
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(VAR_DIR / "media")))
 MEDIA_URL = "media/"
@@ -174,6 +185,17 @@ WHITENOISE_USE_FINDERS = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# HTTPS in production. Behind a proxy that ends TLS, set SECURE_PROXY_SSL_HEADER to the header it sets
+# (usually HTTP_X_FORWARDED_PROTO) — only if the proxy overwrites that header on every request, or a client
+# could claim HTTPS. The probes are answered over plain HTTP (config.health.ProbeMiddleware).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+if env.str("SECURE_PROXY_SSL_HEADER", default=""):
+    SECURE_PROXY_SSL_HEADER = (env.str("SECURE_PROXY_SSL_HEADER"), "https")
+# Browsers keep to HTTPS for this long once they have seen the header; start low (e.g. 300) on a new domain.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# The header only allows the domain onto the browsers' preload list; someone still has to submit it there.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=not DEBUG)
 
 # One process in the embedded run; in production point it at Redis so every web process counts the
 # API's requests per key together.
@@ -235,6 +257,17 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Three queues (which task goes where: config/celery_app.py). A worker started without -Q takes all three, as
+# the embedded run's does; production gives hours a worker of their own (docker-compose.yml), so a big
+# connector sync never delays approved hours.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="default")
+HOURS_QUEUE = env.str("HOURS_QUEUE", default="hours")
+CONNECTORS_QUEUE = env.str("CONNECTORS_QUEUE", default="connectors")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, HOURS_QUEUE, CONNECTORS_QUEUE])
+]
+CELERY_TASK_ROUTES = ("config.celery_app.route_task",)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
@@ -304,8 +337,6 @@ HOURS_CLAIM_TIMEOUT = env.int("HOURS_CLAIM_TIMEOUT", default=300)
 # Longest the client may sleep on Tripletex's rate limit inside a push task; beyond it the task gives the
 # worker back and is rescheduled after the reset.
 HOURS_RATE_LIMIT_WAIT = env.float("HOURS_RATE_LIMIT_WAIT", default=2.0)
-# Celery queue for the hours tasks (empty: the default queue).
-HOURS_QUEUE = env.str("HOURS_QUEUE", default="")
 # Seconds between looks at a period Tripletex has locked (one month-status read per month with locked hours):
 # once someone opens it there, its hours go without the admin pressing anything.
 HOURS_LOCKED_RECHECK = env.int("HOURS_LOCKED_RECHECK", default=3 * 3600)
@@ -315,11 +346,29 @@ HOURS_LOCKED_RECHECK = env.int("HOURS_LOCKED_RECHECK", default=3 * 3600)
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="GrønnJobb <ikke-svar@gronnjobb.no>")
 
+# Logs go to standard error: JSON lines in production (LOG_FORMAT=json), plain lines in the embedded run.
+# One line per request and per task (config/logs.py), each with request_id, tenant and duration_ms.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain" if DEBUG else "json")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be plain or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"context": {"()": "config.logs.ContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": ["levelname", "name", "message"],
+            "rename_fields": {"levelname": "level", "name": "logger"},
+            "timestamp": "time",  # ISO 8601, UTC
+            # Django's request logger passes the request object itself, whose text holds the query string.
+            "reserved_attrs": [*RESERVED_LOG_ATTRS, "request"],
+        },
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Workers log through the configuration above (JSON in production) instead of Celery's own.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False

@@ -17,5 +17,6 @@ urlpatterns = [
     path("tripletex/", include("wizard.urls")),
     path("selskapsinnstillinger/api-nokler/", include("api.page_urls")),
     path("api/v1/", include("api.urls")),
+    path("drift/", include("ops.urls")),
     path("webhooks/tripletex/<uuid:key>/", tripletex_webhook, name="tripletex_webhook"),
 ]

@@ -30,6 +30,9 @@ def main(argv=None) -> int:
     ap.add_argument("--rate-limit", type=int, default=int(os.environ.get("FAKE_TRIPLETEX_RATE_LIMIT", "100000")),
                     help="requests per window per (consumer token, employee token)")
     ap.add_argument("--rate-window", type=float, default=10.0, help="rate limit window in seconds")
+    ap.add_argument("--consumer-token", default=os.environ.get("FAKE_TRIPLETEX_CONSUMER_TOKEN", ""),
+                    help="the consumer token of «GrønnJobb» (env FAKE_TRIPLETEX_CONSUMER_TOKEN); random if not given. "
+                         "A fixed one lets the app's TRIPLETEX_CONSUMER_TOKEN be set before the fake starts")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     if not spec_path().is_file():
@@ -42,6 +45,8 @@ def main(argv=None) -> int:
     server = Server((args.host, args.port), app)
     host, port = server.server_address[:2]
     app.base_url = f"http://{host}:{port}/v2"
+    if args.consumer_token:
+        app.store.consumer_tokens[args.consumer_token] = "GrønnJobb"
     app.store.consumer_token_for("GrønnJobb")
     if args.seed == "demo":
         seed_demo(app)

@@ -21,8 +21,7 @@ logger = logging.getLogger("integrations.tasks")
 
 
 def enqueue_push(*, tenant_id: int, countdown: float | None = None) -> None:
-    options = {"queue": settings.HOURS_QUEUE} if settings.HOURS_QUEUE else {}
-    push_hours.apply_async(kwargs={"tenant_id": tenant_id}, countdown=countdown, **options)
+    push_hours.apply_async(kwargs={"tenant_id": tenant_id}, countdown=countdown)
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -28,6 +28,7 @@ NOT_TENANT_PAGES = {
     "webhooks/tripletex/<uuid:key>/": "Tripletex's address: no login, the secret decides (test_webhook_address_…)",
     "healthz": "the process probe for the load balancer: no company data (tests/test_health.py)",
     "readyz": "the readiness probe: says only which service answers (tests/test_health.py)",
+    "drift/": "the operator's page across every company: superusers only (tests/ops/test_overview.py)",
     "integrasjoner/inventory/invitasjon/": "an invited employee chooses a password before they can log in; the "
                                            "signed token in the link decides (tests/connectors/test_inventory_startup.py)",
 }
