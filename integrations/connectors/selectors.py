@@ -143,6 +143,8 @@ def can_retry(record: SyncRecord) -> bool:
     """A failed record of a connector run can be tried again: sent again, or read again from Tripletex."""
     if record.action != SyncRecord.Action.FAILED or record.run.kind != SyncRun.Kind.CONNECTOR:
         return False
+    if record.run.trigger == SyncRun.Trigger.STARTUP:
+        return False  # the start-up copy is tried again by running it again (it creates nothing twice)
     if record.direction == SyncRecord.Direction.TO_TRIPLETEX:
         return record.local_id is not None
     if record.direction == SyncRecord.Direction.FROM_TRIPLETEX:

@@ -179,6 +179,9 @@ def sync_record_retry(*, tenant: Tenant, record_id: int) -> SyncRecord:
     record = SyncRecord.objects.select_related("run").get(tenant=tenant, id=record_id)
     if record.action != SyncRecord.Action.FAILED or record.run.kind != SyncRun.Kind.CONNECTOR:
         raise ActionRefused(_("Bare rader som feilet i en integrasjon kan prøves igjen."))
+    if record.run.trigger == SyncRun.Trigger.STARTUP:
+        raise ActionRefused(_("Kjør oppstartssynkroniseringen på nytt for å prøve igjen: det som allerede er hentet, "
+                              "opprettes ikke en gang til."))
     if record.direction == SyncRecord.Direction.TO_TRIPLETEX and record.local_id is not None:
         _retry_outbound(tenant, record)
     elif record.direction == SyncRecord.Direction.FROM_TRIPLETEX and record.tripletex_id is not None:

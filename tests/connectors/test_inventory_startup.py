@@ -355,6 +355,18 @@ def test_a_task_delivered_twice_runs_the_copy_once(tx):
     assert Product.objects.filter(tenant=tx.tenant).count() == 5
 
 
+def test_a_failed_startup_record_is_tried_again_by_running_the_copy_again_not_by_its_own_button(tx):
+    from integrations.connectors import selectors, services
+
+    run = startup.startup_request(tenant=tx.tenant, kinds=ALL, by=None)
+    failed = SyncRecord.objects.create(tenant=tx.tenant, run=run, object_kind="product", action=A.FAILED,
+                                       direction=SyncRecord.Direction.FROM_TRIPLETEX, tripletex_id=1, label="1 Vare")
+
+    assert not selectors.can_retry(failed)
+    with pytest.raises(ActionRefused, match="Kjør oppstartssynkroniseringen på nytt"):
+        services.sync_record_retry(tenant=tx.tenant, record_id=failed.id)
+
+
 # --- afterwards ------------------------------------------------------------------------------------------
 
 def test_after_the_startup_sync_nothing_but_projects_is_read_from_tripletex(tx):
