@@ -31,6 +31,10 @@ from .pdf import invoice_pdf
 # The outbox kinds of the invoice connector (`integrations.models.Link.Kind` values).
 INVOICE_KIND = "invoice"
 PAYMENT_KIND = "payment"
+# … and of the inventory connector (seed 003).
+PRODUCT_KIND = "product"
+SUPPLIER_KIND = "supplier"
+PURCHASE_ORDER_KIND = "purchase_order"
 
 
 def _check_same_tenant(*, tenant: Tenant, **related: Model | None) -> None:
@@ -84,14 +88,25 @@ def product_save(
 ) -> Product:
     """Create (no `product`) or change a product; `components` (product, quantity) make it a bundle."""
     product = product or Product(tenant=tenant)
-    _assign(product, data, PRODUCT_FIELDS)
+    changed = _assign(product, data, PRODUCT_FIELDS) or product.pk is None
     for field in ("sales_price", "cost_price"):
         if getattr(product, field) is not None and getattr(product, field) < 0:
             raise ValidationError({field: _("Prisen kan ikke være negativ.")})
     _save_unique(product, field="number", message=_("Varenummeret er allerede i bruk."))
     if components is not None:
         _components_set(tenant=tenant, product=product, components=components)
+    if changed or components is not None:
+        _product_record(tenant=tenant, product=product)
     return product
+
+
+def _product_record(*, tenant: Tenant, product: Product) -> None:
+    """Queue the product for Tripletex, and every bundle it is part of: a bundle's price there is its parts'."""
+    local_change_record(tenant=tenant, kind=PRODUCT_KIND, local_id=product.id,
+                        snapshot={"label": str(product), "number": product.number})
+    for bundle in Product.objects.filter(tenant=tenant, components__component=product).distinct():
+        local_change_record(tenant=tenant, kind=PRODUCT_KIND, local_id=bundle.id,
+                            snapshot={"label": str(bundle), "number": bundle.number})
 
 
 def _components_set(*, tenant: Tenant, product: Product, components: list[tuple[Product, Decimal]]) -> None:
@@ -125,10 +140,13 @@ SUPPLIER_FIELDS = ("supplier_number", "name", "org_number", "email", "phone", "c
 @transaction.atomic
 def supplier_save(*, tenant: Tenant, data: dict[str, Any], supplier: Supplier | None = None) -> Supplier:
     supplier = supplier or Supplier(tenant=tenant)
-    _assign(supplier, data, SUPPLIER_FIELDS)
+    changed = _assign(supplier, data, SUPPLIER_FIELDS) or supplier.pk is None
     if supplier.org_number:
         supplier.org_number = "".join(supplier.org_number.split())
     _save_unique(supplier, field="supplier_number", message=_("Leverandørnummeret er allerede i bruk."))
+    if changed:
+        local_change_record(tenant=tenant, kind=SUPPLIER_KIND, local_id=supplier.id,
+                            snapshot={"label": str(supplier), "number": supplier.supplier_number})
     return supplier
 
 

@@ -1,16 +1,35 @@
 """Products, customers and suppliers pushed to Tripletex as they change, after an optional start-up copy
 from Tripletex (seed 003, Rackbeat): "Varer, kunder og leverandører".
+
+- `rules`: the seed's rules in the admin's words, and the field mapping of products, suppliers, customers.
+- `push`: a product, bundle, customer or supplier created or changed here → Tripletex at once (the outbox).
+
+It owns customers here as the two-way connector (`master_data`) does, and booked invoices as the invoice
+connector (`invoices`) does: it excludes both, so no two connectors ever send the same rows.
 """
 from django.utils.translation import gettext_lazy as _
 
+from ...models import Link
 from ..base import Connector
 from ..registry import register
+from . import push
+from .rules import RULES
 
 CONNECTOR = register(Connector(
     name="inventory",
     title=_("Varer, kunder og leverandører"),
     description=_(
-        "Varer, kunder og leverandører sendes til Tripletex med en gang de endres her. Når integrasjonen slås på, "
-        "kan du først hente kunder, leverandører, varer, betalingsbetingelser og ansatte fra Tripletex."
+        "Varer, strukturvarer, kunder og leverandører sendes til Tripletex med en gang de opprettes eller endres "
+        "her, og er der i løpet av et minutt. Når integrasjonen slås på, kan du først hente kunder, leverandører, "
+        "varer, betalingsbetingelser og ansatte fra Tripletex. Hver post kobles på nummeret sitt: finnes nummeret allerede i "
+        "Tripletex, kobles posten til den uten å overskrive den. En strukturvare sendes som én vare med delene i "
+        "beskrivelsen, fordi Tripletex' API ikke kan lagre en vares deler. Fra Tripletex hentes ingenting, "
+        "utenom ved oppstartssynkroniseringen. Kan ikke være på samtidig med «Prosjekter, kunder og ansatte "
+        "(toveis)», som også eier kundene, eller «Faktura og innbetalinger», som også eier fakturaene. Dette "
+        "synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
+    rules=RULES,
+    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER),
+    excludes=("master_data", "invoices"),
+    handle_local_change=push.handle_local_change,
 ))
