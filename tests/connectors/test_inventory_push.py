@@ -218,3 +218,57 @@ def test_bad_input_on_a_product_is_refused_with_a_field_message_and_nothing_is_q
         rackbeat.product(sales_price=Decimal("-1"))
     assert "sales_price" in exc.value.message_dict
     assert rackbeat.pending() == 0
+
+
+# --- "… opprettelser/oppdateringer av: … strukturvarer" ------------------------------------------------------
+
+def _parts(rackbeat):
+    screw = rackbeat.product(name="Skrue", sales_price=Decimal("2.00"), cost_price=Decimal("0.50"))
+    plug = rackbeat.product(name="Plugg", sales_price=Decimal("1.50"), cost_price=Decimal("0.25"))
+    return screw, plug
+
+
+def test_bundle_is_sent_as_one_product_with_its_components_in_the_description_and_their_summed_price(rackbeat):
+    screw, plug = _parts(rackbeat)
+    bundle = rackbeat.product(name="Festepakke", sales_price=Decimal("0"),
+                              components=[(screw, Decimal("10")), (plug, Decimal("10"))])
+    rackbeat.push()
+    remote = rackbeat.remote_one("product", number=bundle.number)
+    assert remote["priceExcludingVatCurrency"] == 35.0  # 10 × 2.00 + 10 × 1.50
+    assert remote["costExcludingVatCurrency"] == 7.5
+    assert remote["description"] == f"Strukturvare: 10 × {screw.number} Skrue; 10 × {plug.number} Plugg"
+    record = rackbeat.last_record(bundle)
+    assert (record.action, record.rule) == (Action.CREATED, str(rules.BUNDLE_AS_PRODUCT))
+
+
+def test_bundle_with_a_price_of_its_own_keeps_it_and_its_cost_is_summed_from_the_parts(rackbeat):
+    screw, plug = _parts(rackbeat)
+    bundle = rackbeat.product(name="Festepakke", sales_price=Decimal("30.00"),
+                              components=[(screw, Decimal("10")), (plug, Decimal("4"))])
+    rackbeat.push()
+    remote = rackbeat.remote_one("product", number=bundle.number)
+    assert (remote["priceExcludingVatCurrency"], remote["costExcludingVatCurrency"]) == (30.0, 6.0)
+
+
+def test_a_changed_component_sends_the_bundle_it_is_part_of_again(rackbeat):
+    screw, plug = _parts(rackbeat)
+    bundle = rackbeat.product(name="Festepakke", sales_price=Decimal("0"),
+                              components=[(screw, Decimal("10")), (plug, Decimal("10"))])
+    rackbeat.push()
+    rackbeat.product(screw, sales_price=Decimal("3.00"))
+    assert set(OutboundChange.objects.filter(tenant=rackbeat.tenant, state="pending").values_list(
+        "local_id", flat=True)) == {screw.id, bundle.id}
+    rackbeat.push()
+    assert rackbeat.remote_one("product", number=bundle.number)["priceExcludingVatCurrency"] == 45.0
+    assert rackbeat.remote_one("product", number=screw.number)["priceExcludingVatCurrency"] == 3.0
+
+
+def test_bundle_whose_components_change_gets_the_new_description(rackbeat):
+    screw, plug = _parts(rackbeat)
+    bundle = rackbeat.product(name="Festepakke", components=[(screw, Decimal("10"))])
+    rackbeat.push()
+    rackbeat.product(bundle, components=[(screw, Decimal("8")), (plug, Decimal("2.5"))])
+    rackbeat.push()
+    remote = rackbeat.remote_one("product", number=bundle.number)
+    assert remote["description"] == f"Strukturvare: 8 × {screw.number} Skrue; 2.5 × {plug.number} Plugg"
+    assert rackbeat.last_record(bundle).action == Action.UPDATED
