@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from integrations.connectors.inventory.selectors import invoice_sales_order
 from integrations.connectors.invoices import ledger
 from integrations.tripletex import TripletexError
 from tenants.decorators import ADMIN, APPROVERS, tenant_required
@@ -294,6 +295,7 @@ def invoice_detail(request, invoice_id: int):
         "commerce": "invoices", "invoice": invoice, "lines": lines,
         "totals": invoice_totals((line.vat_code, line.amount) for line in lines),
         "payments": invoice.payments.select_related("registered_by"),
+        "sales_order": invoice_sales_order(tenant=request.tenant, invoice=invoice),
     })
 
 

@@ -86,6 +86,9 @@ class Rackbeat:
         return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=KIND_OF[type(row)], local_id=row.id)
                     .order_by("id"))
 
+    def records_of(self, kind: str, local_id: int) -> list[SyncRecord]:
+        return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=kind, local_id=local_id).order_by("id"))
+
     def last_record(self, row) -> SyncRecord:
         return self.records(row)[-1]
 

@@ -203,9 +203,9 @@ def test_nothing_is_queued_while_the_connector_is_off(rackbeat):
     assert rackbeat.pending() == 0
 
 
-def test_connector_cannot_be_on_with_the_connectors_that_own_customers_or_invoices(rackbeat):
-    assert {c.name for c in registry.conflicts_of("inventory")} == {"master_data", "invoices"}
-    for other in ("master_data", "invoices"):
+def test_connector_cannot_be_on_with_the_connectors_that_own_customers_or_send_invoices(rackbeat):
+    assert {c.name for c in registry.conflicts_of("inventory")} == {"master_data", "invoices", "customer_import"}
+    for other in ("master_data", "invoices", "customer_import"):
         with pytest.raises(ActionRefused):
             connector_enable(tenant=rackbeat.tenant, name=other, by=None)
     owners = {kind: {c.name for c in registry.owners_of(kind)} for kind in ("customer", "invoice", "product")}

@@ -3,17 +3,28 @@ from Tripletex (seed 003, Rackbeat): "Varer, kunder og leverandører".
 
 - `rules`: the seed's rules in the admin's words, and the field mapping of products, suppliers, customers.
 - `push`: a product, bundle, customer or supplier created or changed here → Tripletex at once (the outbox).
+- `sales_orders`: a booked customer invoice → a sales order draft in Tripletex, never invoiced by us.
 
-It owns customers here as the two-way connector (`master_data`) does, and booked invoices as the invoice
-connector (`invoices`) does: it excludes both, so no two connectors ever send the same rows.
+It sends our customers as the two-way connector (`master_data`) does, and issued invoices as the invoice
+connector (`invoices`, as vouchers) and the customer import's journal (`customer_import`, as invoiced
+orders, and which also takes customers from Tripletex) do: it excludes all three, so no two connectors
+ever own the same rows, and a sale is never booked twice in Tripletex.
 """
 from django.utils.translation import gettext_lazy as _
 
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import push
+from . import push, sales_orders
 from .rules import RULES
+
+
+def handle_local_change(ctx, change) -> None:
+    if change.kind == Link.Kind.INVOICE:
+        sales_orders.handle_invoice(ctx, change)
+    else:
+        push.handle_local_change(ctx, change)
+
 
 CONNECTOR = register(Connector(
     name="inventory",
@@ -28,8 +39,8 @@ CONNECTOR = register(Connector(
         "(toveis)», som også eier kundene, eller «Faktura og innbetalinger», som også eier fakturaene. Dette "
         "synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
-    rules=RULES,
-    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER),
-    excludes=("master_data", "invoices"),
-    handle_local_change=push.handle_local_change,
+    rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER),
+    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE),
+    excludes=("master_data", "invoices", "customer_import"),
+    handle_local_change=handle_local_change,
 ))
