@@ -399,4 +399,5 @@ def purchase_order_create(
     for line in built:
         line.order = order
     PurchaseOrderLine.objects.bulk_create(built)
+    local_change_record(tenant=tenant, kind=PURCHASE_ORDER_KIND, local_id=order.id, snapshot={"label": str(order)})
     return order

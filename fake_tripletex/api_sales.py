@@ -7,7 +7,7 @@ import email.policy
 from datetime import date, timedelta
 
 from . import errors
-from .resources import BEHAVIOURS, Behaviour, crud, get_obj, prepare_create, value_response
+from .resources import BEHAVIOURS, Behaviour, crud, get_obj, prepare_create, value_response, values_response
 from .routing import Request, Response
 
 
@@ -322,6 +322,52 @@ def _po_defaults(req: Request, obj: dict) -> None:
 BEHAVIOURS["purchase_order"] = Behaviour(required=("supplier", "deliveryDate"), defaults=_po_defaults)
 
 
+def _po_line_defaults(req: Request, obj: dict) -> None:
+    obj.setdefault("count", 1)
+    product = req.company.get("product", (obj.get("product") or {}).get("id")) if obj.get("product") else None
+    if product is not None:
+        obj.setdefault("description", product.get("name", ""))
+        obj.setdefault("unitCostCurrency", product.get("costExcludingVatCurrency", 0))
+    cost = float(obj.get("unitCostCurrency", obj.get("unitPriceExcludingVatCurrency", 0)) or 0)
+    discount = float(obj.get("discount", 0) or 0)
+    obj["amountExcludingVatCurrency"] = _money(float(obj["count"] or 0) * cost * (1 - discount / 100))
+
+
+def _po_line_check(req: Request, obj: dict, old) -> None:
+    order = req.company.get("purchase_order", (obj.get("purchaseOrder") or {}).get("id"))
+    if order is None:
+        raise errors.validation("purchaseOrder.id", "Innkjøpsordren finnes ikke.")
+    if order.get("isClosed") or order.get("status") not in (None, "STATUS_OPEN"):
+        raise errors.validation("purchaseOrder", "Innkjøpsordren er sendt eller lukket og kan ikke endres.")
+
+
+BEHAVIOURS["purchase_order_line"] = Behaviour(required=("purchaseOrder",), defaults=_po_line_defaults,
+                                              check=_po_line_check)
+
+
+def _po_lines_add(req: Request, lines: list[dict]) -> None:
+    """Store lines and list them on their purchase order (its `orderLines` are read-only in the spec)."""
+    for line in lines:
+        req.app.store.insert(req.company, "purchase_order_line", line)
+        order = req.company.get("purchase_order", line["purchaseOrder"]["id"])
+        req.app.store.update(req.company, "purchase_order", order,
+                             {"orderLines": order.get("orderLines", []) + [{"id": line["id"]}]})
+
+
+def post_po_line(req: Request) -> Response:
+    line = prepare_create(req, "purchase_order_line", req.body)
+    _po_lines_add(req, [line])
+    return value_response(req, "purchase_order_line", line, 201)
+
+
+def post_po_lines(req: Request) -> Response:
+    if not isinstance(req.body, list):
+        raise errors.bad_request("Request body must be a JSON array")
+    lines = [prepare_create(req, "purchase_order_line", b) for b in req.body]  # all or nothing
+    _po_lines_add(req, lines)
+    return values_response(req, "purchase_order_line", lines, 201)
+
+
 def register(router) -> None:
     crud(router, "order", post=False, put=True, delete=True)
     router.add("POST", "/order", post_order)
@@ -335,6 +381,10 @@ def register(router) -> None:
     router.add("POST", "/ledger/voucher", post_voucher)
     router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)
     crud(router, "posting", post=False, put=False)
+    router.add("POST", "/purchaseOrder/orderline", post_po_line)
+    router.add("POST", "/purchaseOrder/orderline/list", post_po_lines)
+    router.add("GET", "/purchaseOrder/orderline/{id}",
+               lambda req: value_response(req, "purchase_order_line", get_obj(req, "purchase_order_line")))
     crud(router, "purchase_order", put=True, delete=True)
 
 

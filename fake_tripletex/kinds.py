@@ -37,6 +37,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("currency", "Currency", "/currency"),
     Kind("country", "Country", "/country"),
     Kind("purchase_order", "PurchaseOrder", "/purchaseOrder", "purchaseOrder"),
+    Kind("purchase_order_line", "PurchaseOrderline", "/purchaseOrder/orderline"),
     Kind("document", "Document", "/document"),
     Kind("subscription", "Subscription", "/event/subscription",
          write_only=("authHeaderValue", "hmacSharedSecret")),

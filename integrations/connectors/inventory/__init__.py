@@ -4,6 +4,7 @@ from Tripletex (seed 003, Rackbeat): "Varer, kunder og leverandører".
 - `rules`: the seed's rules in the admin's words, and the field mapping of products, suppliers, customers.
 - `push`: a product, bundle, customer or supplier created or changed here → Tripletex at once (the outbox).
 - `sales_orders`: a booked customer invoice → a sales order draft in Tripletex, never invoiced by us.
+- `purchase_orders`: a purchase order → a purchase order with its lines in Tripletex.
 
 It sends our customers as the two-way connector (`master_data`) does, and issued invoices as the invoice
 connector (`invoices`, as vouchers) and the customer import's journal (`customer_import`, as invoiced
@@ -15,13 +16,15 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import push, sales_orders
+from . import purchase_orders, push, sales_orders
 from .rules import RULES
 
 
 def handle_local_change(ctx, change) -> None:
     if change.kind == Link.Kind.INVOICE:
         sales_orders.handle_invoice(ctx, change)
+    elif change.kind == Link.Kind.PURCHASE_ORDER:
+        purchase_orders.handle_purchase_order(ctx, change)
     else:
         push.handle_local_change(ctx, change)
 
@@ -39,8 +42,8 @@ CONNECTOR = register(Connector(
         "(toveis)», som også eier kundene, eller «Faktura og innbetalinger», som også eier fakturaene. Dette "
         "synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
-    rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER),
-    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE),
+    rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER, purchase_orders.PURCHASE_ORDER_SENT),
+    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE, Link.Kind.PURCHASE_ORDER),
     excludes=("master_data", "invoices", "customer_import"),
     handle_local_change=handle_local_change,
 ))

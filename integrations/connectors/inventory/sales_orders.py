@@ -122,7 +122,7 @@ def _order_body(ctx: SyncContext, invoice: Invoice) -> dict:
         "invoiceComment": _("Faktura %(number)s") % {"number": invoice.number},
     }
     if invoice.project_id:
-        body["project"] = {"id": _project_id(ctx, invoice)}
+        body["project"] = {"id": project_id(ctx, invoice.project)}
     if invoice.currency.upper() != "NOK":
         currencies = ctx.cache.get("currencies")
         if currencies is None:
@@ -155,7 +155,7 @@ def _find(ctx: SyncContext, body: dict) -> dict | None:
 
 # --- what the order refers to: sent first when not linked yet ---------------------------------------------
 
-def _linked(ctx: SyncContext, kind: str, row) -> Link | None:
+def linked(ctx: SyncContext, kind: str, row) -> Link | None:
     """The row's link, after sending the row now if it has none (logged as its own record)."""
     link = push._link(ctx, kind, row.id)
     if link is None:
@@ -166,7 +166,7 @@ def _linked(ctx: SyncContext, kind: str, row) -> Link | None:
 
 def _customer_id(ctx: SyncContext, invoice: Invoice) -> int:
     customer = invoice.customer
-    link = _linked(ctx, CUSTOMER, customer)
+    link = linked(ctx, CUSTOMER, customer)
     if link is None:
         if md_rules.outbound_skip(CUSTOMER, customer) == str(md_rules.CUSTOMER_NUMBER_NOT_DIGITS):
             raise Refused(_("Kunden «%(name)s» har ikke et kundenummer med bare sifre, som Tripletex krever.")
@@ -181,14 +181,13 @@ def _customer_id(ctx: SyncContext, invoice: Invoice) -> int:
 def _product_id(ctx: SyncContext, product) -> int | None:
     key = ("product_id", product.id)
     if key not in ctx.cache:
-        link = _linked(ctx, PRODUCT, product)
+        link = linked(ctx, PRODUCT, product)
         ctx.cache[key] = link.tripletex_id if link is not None else None
     return ctx.cache[key]
 
 
-def _project_id(ctx: SyncContext, invoice: Invoice) -> int:
+def project_id(ctx: SyncContext, project) -> int:
     """Projects come from Tripletex (seed 003): the one with exactly our number, linked on first use."""
-    project = invoice.project
     link = push._link(ctx, PROJECT, project.id)
     if link is not None and link.state == Link.State.LINKED:
         return link.tripletex_id

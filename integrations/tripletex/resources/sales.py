@@ -249,3 +249,7 @@ class PurchaseOrderMixin(ResourceBase):
     def purchase_order_create(self, purchase_order: Mapping[str, Any]) -> dict:
         """Needs the Logistics module in the company's Tripletex (403 otherwise)."""
         return self._create("/purchaseOrder", purchase_order)
+
+    def purchase_order_line_create_many(self, lines: list[Mapping[str, Any]]) -> list[dict]:
+        """A purchase order's `orderLines` are read-only: its lines are created on their own, each naming it."""
+        return self._create("/purchaseOrder/orderline/list", list(lines))
