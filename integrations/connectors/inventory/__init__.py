@@ -5,6 +5,7 @@ from Tripletex (seed 003, Rackbeat): "Varer, kunder og leverandører".
 - `push`: a product, bundle, customer or supplier created or changed here → Tripletex at once (the outbox).
 - `sales_orders`: a booked customer invoice → a sales order draft in Tripletex, never invoiced by us.
 - `purchase_orders`: a purchase order → a purchase order with its lines in Tripletex.
+- `projects`: projects from Tripletex → here (webhooks and the reconcile), to be chosen on orders.
 
 It sends our customers as the two-way connector (`master_data`) does, and issued invoices as the invoice
 connector (`invoices`, as vouchers) and the customer import's journal (`customer_import`, as invoiced
@@ -16,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import purchase_orders, push, sales_orders
+from . import projects, purchase_orders, push, sales_orders
 from .rules import RULES
 
 
@@ -42,8 +43,12 @@ CONNECTOR = register(Connector(
         "(toveis)», som også eier kundene, eller «Faktura og innbetalinger», som også eier fakturaene. Dette "
         "synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
-    rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER, purchase_orders.PURCHASE_ORDER_SENT),
+    rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER, purchase_orders.PURCHASE_ORDER_SENT,
+           projects.PROJECTS_FROM_TRIPLETEX),
     kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE, Link.Kind.PURCHASE_ORDER),
+    events=("project.create", "project.update", "project.delete"),
     excludes=("master_data", "invoices", "customer_import"),
     handle_local_change=handle_local_change,
+    handle_remote_change=projects.handle_remote_change,
+    reconcile=projects.reconcile,
 ))
