@@ -272,3 +272,14 @@ def test_bundle_whose_components_change_gets_the_new_description(rackbeat):
     remote = rackbeat.remote_one("product", number=bundle.number)
     assert remote["description"] == f"Strukturvare: 8 × {screw.number} Skrue; 2.5 × {plug.number} Plugg"
     assert rackbeat.last_record(bundle).action == Action.UPDATED
+
+
+# --- "Hva synkroniserer vi ikke?" ------------------------------------------------------------------------
+
+def test_card_says_what_is_not_synced_orders_other_than_booked_invoices_stock_levels_and_stock_value(rackbeat, world):
+    from django.urls import reverse
+
+    page = world.client_for(world.alice, world.a).get(reverse("integrations:connectors")).content.decode()
+    assert "Varer, kunder og leverandører" in page
+    assert "Synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi" in page
+    assert "Tripletex&#x27; API ikke kan lagre en vares deler" in page or "Tripletex' API ikke kan lagre" in page

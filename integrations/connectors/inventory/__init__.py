@@ -35,13 +35,15 @@ CONNECTOR = register(Connector(
     title=_("Varer, kunder og leverandører"),
     description=_(
         "Varer, strukturvarer, kunder og leverandører sendes til Tripletex med en gang de opprettes eller endres "
-        "her, og er der i løpet av et minutt. Når integrasjonen slås på, kan du først hente kunder, leverandører, "
-        "varer, betalingsbetingelser og ansatte fra Tripletex. Hver post kobles på nummeret sitt: finnes nummeret allerede i "
-        "Tripletex, kobles posten til den uten å overskrive den. En strukturvare sendes som én vare med delene i "
-        "beskrivelsen, fordi Tripletex' API ikke kan lagre en vares deler. Fra Tripletex hentes ingenting, "
-        "utenom ved oppstartssynkroniseringen. Kan ikke være på samtidig med «Prosjekter, kunder og ansatte "
-        "(toveis)», som også eier kundene, eller «Faktura og innbetalinger», som også eier fakturaene. Dette "
-        "synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
+        "her, og er der i løpet av et minutt. Bokførte kundefakturaer blir salgsordrekladder i Tripletex (ikke "
+        "fakturaer), og innkjøpsordrer sendes med linjene sine. Når integrasjonen slås på, kan du først hente "
+        "kunder, leverandører, varer, betalingsbetingelser og ansatte fra Tripletex; etterpå hentes bare "
+        "prosjekter derfra, så de kan velges på salgs- og innkjøpsordrer. Hver post kobles på nummeret sitt: "
+        "finnes nummeret allerede i Tripletex, kobles posten til den uten å overskrive den. En strukturvare "
+        "sendes som én vare med delene i beskrivelsen og innkjøpsprisen summert fra delene, fordi Tripletex' API "
+        "ikke kan lagre en vares deler. Kan ikke være på samtidig med «Prosjekter, kunder og ansatte (toveis)», "
+        "«Faktura og innbetalinger» eller «Kundeimport og fakturajournal», som eier de samme kundene eller "
+        "fakturaene. Synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
     rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER, purchase_orders.PURCHASE_ORDER_SENT,
            projects.PROJECTS_FROM_TRIPLETEX),

@@ -37,12 +37,13 @@ BUNDLE_AS_PRODUCT = _(
     "har ingen måte å lagre en vares deler på"
 )
 SUPPLIER_NUMBER_NOT_DIGITS = _("Kun leverandører med tall som leverandørnummer sendes: Tripletex krever det")
+NOT_SYNCED = _("Synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi")
 PRODUCT_NUMBER_MISSING = _("Varer uten varenummer sendes ikke: nummeret er det de kjennes igjen på")
 
 RULES = (
     SENT_AT_ONCE, LATEST_ONCE, LINKED_EXISTING, ONLY_CHANGED_FIELDS, BUNDLE_AS_PRODUCT,
     md_rules.CUSTOMER_NUMBER_NOT_DIGITS, md_rules.CUSTOMER_INACTIVE, SUPPLIER_NUMBER_NOT_DIGITS,
-    DELETED_HERE, GONE_IN_TRIPLETEX, ALREADY_LINKED,
+    DELETED_HERE, GONE_IN_TRIPLETEX, ALREADY_LINKED, NOT_SYNCED,
 )
 
 # What to ask Tripletex for when a record is looked up by number.
