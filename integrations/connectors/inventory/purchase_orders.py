@@ -29,7 +29,8 @@ FOUND_AFTER_DOUBT = gettext_lazy("Fantes allerede i Tripletex med vårt innkjøp
 
 
 def marker(order: PurchaseOrder) -> str:
-    return _("Innkjøpsordre %(number)s fra GrønnJobb") % {"number": order.number}
+    # Not translated: it is what the order is found again by, whatever language the admin reads.
+    return f"GrønnJobb innkjøpsordre {order.number}"
 
 
 def handle_purchase_order(ctx: SyncContext, change: OutboundChange) -> None:

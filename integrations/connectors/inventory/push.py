@@ -89,8 +89,9 @@ def _send(ctx: SyncContext, kind: str, row, link: Link | None, log: _Log) -> Non
     if obj is None:
         log(Action.SKIPPED, rule=rules.GONE_IN_TRIPLETEX)
         return
-    _agree(link, values, obj)
-    log(Action.UPDATED, rule=bundle_rule or rules.ONLY_CHANGED_FIELDS)
+    with transaction.atomic():
+        _agree(link, values, obj)
+        log(Action.UPDATED, rule=bundle_rule or rules.ONLY_CHANGED_FIELDS)
 
 
 _MISSING = object()
@@ -125,8 +126,9 @@ def _link_or_create(ctx: SyncContext, kind: str, row, values: dict, log: _Log, b
     _mark_in_doubt(ctx, kind, row.id)
     created = _create(ctx, kind, body)
     log.tripletex_id = created["id"]
-    _link_new(ctx, kind, row, created, agreed=values)
-    log(Action.CREATED, rule=bundle_rule or rules.SENT_AT_ONCE)
+    with transaction.atomic():  # one commit for the link and its log line
+        _link_new(ctx, kind, row, created, agreed=values)
+        log(Action.CREATED, rule=bundle_rule or rules.SENT_AT_ONCE)
 
 
 def _create(ctx: SyncContext, kind: str, body: dict) -> dict:
