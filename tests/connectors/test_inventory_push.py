@@ -116,7 +116,8 @@ def test_product_whose_number_is_already_in_tripletex_is_linked_not_duplicated_o
     after = rackbeat.remote_one("product", id=theirs["id"])
     assert (after["name"], after["priceExcludingVatCurrency"]) == (theirs["name"], theirs["priceExcludingVatCurrency"])
     record = rackbeat.last_record(product)
-    assert (record.action, record.rule, record.tripletex_id) == (Action.LINKED, str(rules.LINKED_EXISTING), theirs["id"])
+    assert (record.action, record.rule, record.tripletex_id) == (
+        Action.LINKED, str(rules.LINKED_EXISTING), theirs["id"])
     assert rackbeat.writes() == {}
     # From then on, what is changed here is sent, and only that.
     rackbeat.product(product, sales_price=Decimal("1000.00"))

@@ -137,7 +137,8 @@ def _order_body(ctx: SyncContext, invoice: Invoice) -> dict:
         if line.vat_code not in vat_types:
             raise Refused(_("Mva-koden %(code)s finnes ikke i Tripletex.") % {"code": line.vat_code})
         order_line = {"description": line.description, "count": float(line.quantity),
-                      "unitPriceExcludingVatCurrency": float(line.unit_price), "vatType": {"id": vat_types[line.vat_code]}}
+                      "unitPriceExcludingVatCurrency": float(line.unit_price),
+                      "vatType": {"id": vat_types[line.vat_code]}}
         product_id = _product_id(ctx, line.product) if line.product_id else None
         if product_id is not None:
             order_line["product"] = {"id": product_id}
@@ -149,7 +150,8 @@ def _order_body(ctx: SyncContext, invoice: Invoice) -> dict:
 def _find(ctx: SyncContext, body: dict) -> dict | None:
     day = dt.date.fromisoformat(body["orderDate"])
     orders = ctx.client.order_list(order_date_from=day, order_date_to=day + dt.timedelta(days=1),
-                                   number=body["number"], customer_id=body["customer"]["id"], fields="id,version,number")
+                                   number=body["number"], customer_id=body["customer"]["id"],
+                                   fields="id,version,number")
     return next((o for o in orders if str(o.get("number")) == body["number"]), None)
 
 
