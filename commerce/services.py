@@ -23,7 +23,7 @@ from tenants.models import Tenant, User
 from . import kid as kids
 from .models import (
     Invoice, InvoiceJournal, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent,
-    PurchaseOrder, PurchaseOrderLine, Supplier,
+    PurchaseOrder, PurchaseOrderLine, Supplier, SupplierInvoice,
 )
 from .money import VAT_RATES, invoice_totals, line_amount
 from .pdf import invoice_pdf
@@ -35,6 +35,7 @@ PAYMENT_KIND = "payment"
 PRODUCT_KIND = "product"
 SUPPLIER_KIND = "supplier"
 PURCHASE_ORDER_KIND = "purchase_order"
+SUPPLIER_INVOICE_KIND = "supplier_invoice"
 
 
 def _check_same_tenant(*, tenant: Tenant, **related: Model | None) -> None:
@@ -401,3 +402,37 @@ def purchase_order_create(
     PurchaseOrderLine.objects.bulk_create(built)
     local_change_record(tenant=tenant, kind=PURCHASE_ORDER_KIND, local_id=order.id, snapshot={"label": str(order)})
     return order
+
+
+# --- supplier invoices ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def supplier_invoice_register(
+    *, tenant: Tenant, supplier: Supplier, invoice_number: str, invoice_date: dt.date, amount_net: Decimal,
+    vat_code: str, due_date: dt.date | None = None, purchase_order: PurchaseOrder | None = None,
+) -> SupplierInvoice:
+    """A supplier's invoice, with the purchase order it pays if any; VAT and total from the net amount."""
+    _check_same_tenant(tenant=tenant, supplier=supplier, purchase_order=purchase_order)
+    invoice_number = (invoice_number or "").strip()
+    if not invoice_number:
+        raise ValidationError({"invoice_number": _("Oppgi leverandørens fakturanummer.")})
+    if amount_net is None or amount_net <= 0:
+        raise ValidationError({"amount_net": _("Beløpet må være større enn null.")})
+    if amount_net != amount_net.quantize(Decimal("0.01")):
+        raise ValidationError({"amount_net": _("Beløpet kan ha høyst to desimaler.")})
+    if vat_code not in VAT_RATES:
+        raise ValidationError({"vat_code": _("Ukjent mva-kode.")})
+    if due_date and due_date < invoice_date:
+        raise ValidationError({"due_date": _("Forfallsdatoen kan ikke være før fakturadatoen.")})
+    if purchase_order is not None and purchase_order.supplier_id != supplier.id:
+        raise ValidationError({"purchase_order": _("Innkjøpsordren er til en annen leverandør.")})
+    if SupplierInvoice.objects.filter(tenant=tenant, supplier=supplier, invoice_number=invoice_number).exists():
+        raise ValidationError({"invoice_number": _("Denne fakturaen fra leverandøren er allerede registrert.")})
+    totals = invoice_totals([(vat_code, amount_net)])
+    invoice = SupplierInvoice.objects.create(
+        tenant=tenant, supplier=supplier, invoice_number=invoice_number, invoice_date=invoice_date,
+        due_date=due_date, vat_code=vat_code, amount_net=totals.net, amount_vat=totals.vat,
+        amount_gross=totals.gross, purchase_order=purchase_order)
+    local_change_record(tenant=tenant, kind=SUPPLIER_INVOICE_KIND, local_id=invoice.id,
+                        snapshot={"label": str(invoice)})
+    return invoice

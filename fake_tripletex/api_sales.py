@@ -181,12 +181,14 @@ def pay_invoice(req: Request) -> Response:
 # Outgoing VAT is posted by Tripletex itself: a posting with a VAT type carries the gross amount, and
 # Tripletex splits it into the net amount on the posting and a system-generated row on the VAT account.
 VAT_ACCOUNTS = {25.0: 2700, 15.0: 2701, 12.0: 2702}
+# Incoming VAT (a supplier's invoice) is a claim on the state, posted by Tripletex on the input VAT account.
+INCOMING_VAT_ACCOUNTS = {"1": 2710, "11": 2710, "13": 2710}
 
 
 def _vat_rows(req: Request, posting: dict) -> list[dict]:
     vat = req.company.get("vat_type", (posting.get("vatType") or {}).get("id")) if posting.get("vatType") else None
     rate = float((vat or {}).get("percentage", 0))
-    account_number = VAT_ACCOUNTS.get(rate)
+    account_number = INCOMING_VAT_ACCOUNTS.get(str((vat or {}).get("number")), VAT_ACCOUNTS.get(rate))
     if not rate or account_number is None:
         return []
     gross = float(posting["amountGross"])
@@ -368,6 +370,9 @@ def post_po_lines(req: Request) -> Response:
     return values_response(req, "purchase_order_line", lines, 201)
 
 
+BEHAVIOURS["po_invoice_relation"] = Behaviour(required=("orderOut", "voucher"))
+
+
 def register(router) -> None:
     crud(router, "order", post=False, put=True, delete=True)
     router.add("POST", "/order", post_order)
@@ -385,6 +390,7 @@ def register(router) -> None:
     router.add("POST", "/purchaseOrder/orderline/list", post_po_lines)
     router.add("GET", "/purchaseOrder/orderline/{id}",
                lambda req: value_response(req, "purchase_order_line", get_obj(req, "purchase_order_line")))
+    crud(router, "po_invoice_relation", put=False)
     crud(router, "purchase_order", put=True, delete=True)
 
 

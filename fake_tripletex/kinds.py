@@ -38,6 +38,8 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("country", "Country", "/country"),
     Kind("purchase_order", "PurchaseOrder", "/purchaseOrder", "purchaseOrder"),
     Kind("purchase_order_line", "PurchaseOrderline", "/purchaseOrder/orderline"),
+    Kind("po_invoice_relation", "PurchaseOrderIncomingInvoiceRelation",
+         "/purchaseOrder/purchaseOrderIncomingInvoiceRelation"),
     Kind("document", "Document", "/document"),
     Kind("subscription", "Subscription", "/event/subscription",
          write_only=("authHeaderValue", "hmacSharedSecret")),

@@ -81,11 +81,13 @@ class Link(TenantOwned):
         # An issued invoice ↔ its voucher; a payment ↔ its payment voucher (seed 004).
         INVOICE = "invoice", _("Faktura")
         PAYMENT = "payment", _("Innbetaling")
-        # Seed 003: products, suppliers, a booked invoice ↔ its sales order draft, a purchase order ↔ its own.
+        # Seed 003: products, suppliers, a booked invoice ↔ its sales order draft, purchase orders and supplier
+        # invoices ↔ theirs.
         PRODUCT = "product", _("Vare")
         SUPPLIER = "supplier", _("Leverandør")
         SALES_ORDER = "sales_order", _("Salgsordrekladd")
         PURCHASE_ORDER = "purchase_order", _("Innkjøpsordre")
+        SUPPLIER_INVOICE = "supplier_invoice", _("Leverandørfaktura")
 
     class State(models.TextChoices):
         LINKED = "linked", _("Koblet")

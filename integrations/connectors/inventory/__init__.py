@@ -5,6 +5,7 @@ from Tripletex (seed 003, Rackbeat): "Varer, kunder og leverandører".
 - `push`: a product, bundle, customer or supplier created or changed here → Tripletex at once (the outbox).
 - `sales_orders`: a booked customer invoice → a sales order draft in Tripletex, never invoiced by us.
 - `purchase_orders`: a purchase order → a purchase order with its lines in Tripletex.
+- `supplier_invoices`: a supplier invoice → a voucher, matched against the purchase order it pays.
 - `projects`: projects from Tripletex → here (webhooks and the reconcile), to be chosen on orders.
 
 It sends our customers as the two-way connector (`master_data`) does, and issued invoices as the invoice
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from ...models import Link
 from ..base import Connector
 from ..registry import register
-from . import projects, purchase_orders, push, sales_orders
+from . import projects, purchase_orders, push, sales_orders, supplier_invoices
 from .rules import RULES
 
 
@@ -26,6 +27,8 @@ def handle_local_change(ctx, change) -> None:
         sales_orders.handle_invoice(ctx, change)
     elif change.kind == Link.Kind.PURCHASE_ORDER:
         purchase_orders.handle_purchase_order(ctx, change)
+    elif change.kind == Link.Kind.SUPPLIER_INVOICE:
+        supplier_invoices.handle_supplier_invoice(ctx, change)
     else:
         push.handle_local_change(ctx, change)
 
@@ -36,7 +39,8 @@ CONNECTOR = register(Connector(
     description=_(
         "Varer, strukturvarer, kunder og leverandører sendes til Tripletex med en gang de opprettes eller endres "
         "her, og er der i løpet av et minutt. Bokførte kundefakturaer blir salgsordrekladder i Tripletex (ikke "
-        "fakturaer), og innkjøpsordrer sendes med linjene sine. Når integrasjonen slås på, kan du først hente "
+        "fakturaer), innkjøpsordrer sendes med linjene sine, og leverandørfakturaer sendes som bilag og matches mot "
+        "innkjøpsordren de betaler. Når integrasjonen slås på, kan du først hente "
         "kunder, leverandører, varer, betalingsbetingelser og ansatte fra Tripletex; etterpå hentes bare "
         "prosjekter derfra, så de kan velges på salgs- og innkjøpsordrer. Hver post kobles på nummeret sitt: "
         "finnes nummeret allerede i Tripletex, kobles posten til den uten å overskrive den. En strukturvare "
@@ -46,8 +50,9 @@ CONNECTOR = register(Connector(
         "fakturaene. Synkroniseres ikke: andre ordrer enn bokførte fakturaer, lagerbeholdning og lagerverdi."
     ),
     rules=(*RULES, sales_orders.ORDER_DRAFT, sales_orders.ALREADY_A_VOUCHER, purchase_orders.PURCHASE_ORDER_SENT,
-           projects.PROJECTS_FROM_TRIPLETEX),
-    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE, Link.Kind.PURCHASE_ORDER),
+           supplier_invoices.SUPPLIER_INVOICE_SENT, projects.PROJECTS_FROM_TRIPLETEX),
+    kinds=(Link.Kind.PRODUCT, Link.Kind.SUPPLIER, Link.Kind.CUSTOMER, Link.Kind.INVOICE, Link.Kind.PURCHASE_ORDER,
+           Link.Kind.SUPPLIER_INVOICE),
     events=("project.create", "project.update", "project.delete"),
     excludes=("master_data", "invoices", "customer_import"),
     handle_local_change=handle_local_change,
