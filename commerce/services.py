@@ -429,10 +429,15 @@ def supplier_invoice_register(
     if SupplierInvoice.objects.filter(tenant=tenant, supplier=supplier, invoice_number=invoice_number).exists():
         raise ValidationError({"invoice_number": _("Denne fakturaen fra leverandøren er allerede registrert.")})
     totals = invoice_totals([(vat_code, amount_net)])
-    invoice = SupplierInvoice.objects.create(
-        tenant=tenant, supplier=supplier, invoice_number=invoice_number, invoice_date=invoice_date,
-        due_date=due_date, vat_code=vat_code, amount_net=totals.net, amount_vat=totals.vat,
-        amount_gross=totals.gross, purchase_order=purchase_order)
+    try:
+        with transaction.atomic():
+            invoice = SupplierInvoice.objects.create(
+                tenant=tenant, supplier=supplier, invoice_number=invoice_number, invoice_date=invoice_date,
+                due_date=due_date, vat_code=vat_code, amount_net=totals.net, amount_vat=totals.vat,
+                amount_gross=totals.gross, purchase_order=purchase_order)
+    except IntegrityError as exc:  # registered at the same moment by someone else
+        taken = _("Denne fakturaen fra leverandøren er allerede registrert.")
+        raise ValidationError({"invoice_number": taken}) from exc
     local_change_record(tenant=tenant, kind=SUPPLIER_INVOICE_KIND, local_id=invoice.id,
                         snapshot={"label": str(invoice)})
     return invoice
