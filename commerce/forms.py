@@ -216,3 +216,13 @@ class PurchaseOrderForm(forms.Form):
         self.fields["supplier"].queryset = Supplier.objects.filter(tenant=tenant)
         self.fields["project"].queryset = Project.objects.filter(tenant=tenant).exclude(
             status=Project.Status.DELETED).order_by("number", "name")
+
+
+class SupplierInvoiceForm(forms.Form):
+    """A supplier's invoice that pays one of our purchase orders (supplier and order are the order's)."""
+
+    invoice_number = forms.CharField(label=_("Leverandørens fakturanummer"), max_length=50)
+    invoice_date = forms.DateField(label=_("Fakturadato"), widget=_DATE)
+    due_date = forms.DateField(label=_("Forfallsdato"), widget=_DATE, required=False)
+    amount_net = forms.DecimalField(label=_("Beløp eks. mva"), min_value=Decimal("0.01"), **_MONEY)
+    vat_code = forms.ChoiceField(label=_("Mva-sats"), choices=VatCode.choices, initial=VatCode.HIGH)

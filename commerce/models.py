@@ -267,6 +267,33 @@ class PurchaseOrderLine(TenantOwned):
         ordering = ["position", "id"]
 
 
+class SupplierInvoice(TenantOwned):
+    """An invoice a supplier sent us; it may pay one of our purchase orders (matched against it in Tripletex)."""
+
+    supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="invoices",
+                                 verbose_name=_("leverandør"))
+    invoice_number = models.CharField(_("leverandørens fakturanummer"), max_length=50)
+    invoice_date = models.DateField(_("fakturadato"))
+    due_date = models.DateField(_("forfallsdato"), null=True, blank=True)
+    vat_code = models.CharField(_("mva-sats"), max_length=4, choices=VatCode.choices, default=VatCode.HIGH)
+    amount_net = models.DecimalField(_("beløp eks. mva"), **MONEY)
+    amount_vat = models.DecimalField(_("mva"), default=Decimal("0"), **MONEY)
+    amount_gross = models.DecimalField(_("å betale"), default=Decimal("0"), **MONEY)
+    purchase_order = models.ForeignKey(PurchaseOrder, null=True, blank=True, on_delete=models.PROTECT,
+                                       related_name="supplier_invoices", verbose_name=_("betaler innkjøpsordre"))
+
+    class Meta:
+        ordering = ["-invoice_date", "-id"]
+        verbose_name = _("leverandørfaktura")
+        verbose_name_plural = _("leverandørfakturaer")
+        constraints = [models.UniqueConstraint(fields=["tenant", "supplier", "invoice_number"],
+                                               name="supplier_invoice_number_unique")]
+
+    def __str__(self):
+        return gettext("Leverandørfaktura %(number)s fra %(supplier)s") % {
+            "number": self.invoice_number, "supplier": self.supplier}
+
+
 class LedgerAccount(TenantOwned):
     """One account of our chart, and the Tripletex account it is posted to ("Hovedbok").
 

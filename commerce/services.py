@@ -23,7 +23,7 @@ from tenants.models import Tenant, User
 from . import kid as kids
 from .models import (
     Invoice, InvoiceJournal, InvoiceLine, LedgerAccount, Payment, PaymentTerms, Product, ProductComponent,
-    PurchaseOrder, PurchaseOrderLine, Supplier,
+    PurchaseOrder, PurchaseOrderLine, Supplier, SupplierInvoice,
 )
 from .money import VAT_RATES, invoice_totals, line_amount
 from .pdf import invoice_pdf
@@ -31,6 +31,11 @@ from .pdf import invoice_pdf
 # The outbox kinds of the invoice connector (`integrations.models.Link.Kind` values).
 INVOICE_KIND = "invoice"
 PAYMENT_KIND = "payment"
+# … and of the inventory connector (seed 003).
+PRODUCT_KIND = "product"
+SUPPLIER_KIND = "supplier"
+PURCHASE_ORDER_KIND = "purchase_order"
+SUPPLIER_INVOICE_KIND = "supplier_invoice"
 
 
 def _check_same_tenant(*, tenant: Tenant, **related: Model | None) -> None:
@@ -84,14 +89,25 @@ def product_save(
 ) -> Product:
     """Create (no `product`) or change a product; `components` (product, quantity) make it a bundle."""
     product = product or Product(tenant=tenant)
-    _assign(product, data, PRODUCT_FIELDS)
+    changed = _assign(product, data, PRODUCT_FIELDS) or product.pk is None
     for field in ("sales_price", "cost_price"):
         if getattr(product, field) is not None and getattr(product, field) < 0:
             raise ValidationError({field: _("Prisen kan ikke være negativ.")})
     _save_unique(product, field="number", message=_("Varenummeret er allerede i bruk."))
     if components is not None:
         _components_set(tenant=tenant, product=product, components=components)
+    if changed or components is not None:
+        _product_record(tenant=tenant, product=product)
     return product
+
+
+def _product_record(*, tenant: Tenant, product: Product) -> None:
+    """Queue the product for Tripletex, and every bundle it is part of: a bundle's price there is its parts'."""
+    local_change_record(tenant=tenant, kind=PRODUCT_KIND, local_id=product.id,
+                        snapshot={"label": str(product), "number": product.number})
+    for bundle in Product.objects.filter(tenant=tenant, components__component=product).distinct():
+        local_change_record(tenant=tenant, kind=PRODUCT_KIND, local_id=bundle.id,
+                            snapshot={"label": str(bundle), "number": bundle.number})
 
 
 def _components_set(*, tenant: Tenant, product: Product, components: list[tuple[Product, Decimal]]) -> None:
@@ -125,10 +141,13 @@ SUPPLIER_FIELDS = ("supplier_number", "name", "org_number", "email", "phone", "a
 @transaction.atomic
 def supplier_save(*, tenant: Tenant, data: dict[str, Any], supplier: Supplier | None = None) -> Supplier:
     supplier = supplier or Supplier(tenant=tenant)
-    _assign(supplier, data, SUPPLIER_FIELDS)
+    changed = _assign(supplier, data, SUPPLIER_FIELDS) or supplier.pk is None
     if supplier.org_number:
         supplier.org_number = "".join(supplier.org_number.split())
     _save_unique(supplier, field="supplier_number", message=_("Leverandørnummeret er allerede i bruk."))
+    if changed:
+        local_change_record(tenant=tenant, kind=SUPPLIER_KIND, local_id=supplier.id,
+                            snapshot={"label": str(supplier), "number": supplier.supplier_number})
     return supplier
 
 
@@ -381,4 +400,44 @@ def purchase_order_create(
     for line in built:
         line.order = order
     PurchaseOrderLine.objects.bulk_create(built)
+    local_change_record(tenant=tenant, kind=PURCHASE_ORDER_KIND, local_id=order.id, snapshot={"label": str(order)})
     return order
+
+
+# --- supplier invoices ---------------------------------------------------------------------------------
+
+@transaction.atomic
+def supplier_invoice_register(
+    *, tenant: Tenant, supplier: Supplier, invoice_number: str, invoice_date: dt.date, amount_net: Decimal,
+    vat_code: str, due_date: dt.date | None = None, purchase_order: PurchaseOrder | None = None,
+) -> SupplierInvoice:
+    """A supplier's invoice, with the purchase order it pays if any; VAT and total from the net amount."""
+    _check_same_tenant(tenant=tenant, supplier=supplier, purchase_order=purchase_order)
+    invoice_number = (invoice_number or "").strip()
+    if not invoice_number:
+        raise ValidationError({"invoice_number": _("Oppgi leverandørens fakturanummer.")})
+    if amount_net is None or amount_net <= 0:
+        raise ValidationError({"amount_net": _("Beløpet må være større enn null.")})
+    if amount_net != amount_net.quantize(Decimal("0.01")):
+        raise ValidationError({"amount_net": _("Beløpet kan ha høyst to desimaler.")})
+    if vat_code not in VAT_RATES:
+        raise ValidationError({"vat_code": _("Ukjent mva-kode.")})
+    if due_date and due_date < invoice_date:
+        raise ValidationError({"due_date": _("Forfallsdatoen kan ikke være før fakturadatoen.")})
+    if purchase_order is not None and purchase_order.supplier_id != supplier.id:
+        raise ValidationError({"purchase_order": _("Innkjøpsordren er til en annen leverandør.")})
+    if SupplierInvoice.objects.filter(tenant=tenant, supplier=supplier, invoice_number=invoice_number).exists():
+        raise ValidationError({"invoice_number": _("Denne fakturaen fra leverandøren er allerede registrert.")})
+    totals = invoice_totals([(vat_code, amount_net)])
+    try:
+        with transaction.atomic():
+            invoice = SupplierInvoice.objects.create(
+                tenant=tenant, supplier=supplier, invoice_number=invoice_number, invoice_date=invoice_date,
+                due_date=due_date, vat_code=vat_code, amount_net=totals.net, amount_vat=totals.vat,
+                amount_gross=totals.gross, purchase_order=purchase_order)
+    except IntegrityError as exc:  # registered at the same moment by someone else
+        taken = _("Denne fakturaen fra leverandøren er allerede registrert.")
+        raise ValidationError({"invoice_number": taken}) from exc
+    local_change_record(tenant=tenant, kind=SUPPLIER_INVOICE_KIND, local_id=invoice.id,
+                        snapshot={"label": str(invoice)})
+    return invoice

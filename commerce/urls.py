@@ -27,6 +27,8 @@ urlpatterns = [
     path("innkjopsordrer/", views.purchase_order_list, name="purchase_orders"),
     path("innkjopsordrer/ny/", views.purchase_order_create, name="purchase_order_create"),
     path("innkjopsordrer/<int:order_id>/", views.purchase_order_detail, name="purchase_order_detail"),
+    path("innkjopsordrer/<int:order_id>/leverandorfaktura/", views.purchase_order_supplier_invoice,
+         name="purchase_order_supplier_invoice"),
     path("kontoplan/", views.ledger_account_list, name="ledger_accounts"),
     path("kontoplan/hovedbok/", views.ledger_matching, name="ledger_matching"),
     path("kontoplan/<int:account_id>/koble/", views.ledger_account_match, name="ledger_account_match"),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from integrations.connectors.inventory.selectors import invoice_sales_order
 from integrations.connectors.invoices import ledger
 from integrations.tripletex import TripletexError
 from tenants.decorators import ADMIN, APPROVERS, tenant_required
@@ -24,7 +25,7 @@ from tenants.ids import posted_id, posted_ids
 from . import selectors, services
 from .forms import (
     ComponentFormSet, InvoiceForm, InvoiceLineFormSet, LedgerAccountForm, PaymentForm, PaymentTermsForm, ProductForm,
-    PurchaseOrderForm, PurchaseOrderLineFormSet, SupplierForm,
+    PurchaseOrderForm, PurchaseOrderLineFormSet, SupplierForm, SupplierInvoiceForm,
 )
 from .models import Invoice, InvoiceJournal, LedgerAccount, PaymentTerms, Product, PurchaseOrder, Supplier
 from .money import invoice_totals
@@ -294,6 +295,7 @@ def invoice_detail(request, invoice_id: int):
         "commerce": "invoices", "invoice": invoice, "lines": lines,
         "totals": invoice_totals((line.vat_code, line.amount) for line in lines),
         "payments": invoice.payments.select_related("registered_by"),
+        "sales_order": invoice_sales_order(tenant=request.tenant, invoice=invoice),
     })
 
 
@@ -441,4 +443,26 @@ def purchase_order_detail(request, order_id: int):
     )
     return render(request, "commerce/purchase_order_detail.html", {
         "commerce": "purchase_orders", "order": order, "lines": order.lines.select_related("product"),
+        "supplier_invoices": order.supplier_invoices.all(),
+    })
+
+
+@tenant_required(roles=APPROVERS)
+def purchase_order_supplier_invoice(request, order_id: int):
+    """Register the supplier's invoice that pays this order; it is matched against the order in Tripletex."""
+    order = get_object_or_404(PurchaseOrder.objects.select_related("supplier"), pk=order_id, tenant=request.tenant)
+    form = SupplierInvoiceForm(request.POST or None, initial={"invoice_date": timezone.localdate()})
+    saved = {}
+
+    def save():
+        saved["invoice"] = services.supplier_invoice_register(
+            tenant=request.tenant, supplier=order.supplier, purchase_order=order, **form.cleaned_data)
+
+    if _saved(request, form, save):
+        messages.success(request, _("%(invoice)s er registrert.") % {"invoice": saved["invoice"]})
+        return redirect("commerce:purchase_order_detail", order_id=order.id)
+    return render(request, "hr/register_form.html", {
+        "commerce": "purchase_orders", "form": form,
+        "title": _("Leverandørfaktura for %(order)s") % {"order": order},
+        "back_url": reverse("commerce:purchase_order_detail", args=[order.id]),
     })

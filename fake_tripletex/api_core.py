@@ -125,6 +125,15 @@ def _customer_check(req: Request, obj: dict, old) -> None:
     _unique(req, "customer", "customerNumber", obj, old, "Kundenummeret er i bruk.")
 
 
+def _supplier_check(req: Request, obj: dict, old) -> None:
+    _unique(req, "supplier", "supplierNumber", obj, old, "Leverandørnummeret er i bruk.")
+
+
+def _product_check(req: Request, obj: dict, old) -> None:
+    # Tripletex keeps one product per number: a second create with it is refused, not duplicated.
+    _unique(req, "product", "number", obj, old, "Produktnummeret er i bruk.")
+
+
 def _supplier_defaults(req: Request, obj: dict) -> None:
     _numbered("supplier", "supplierNumber")(req, obj)
     obj.setdefault("isSupplier", True)
@@ -163,8 +172,9 @@ BEHAVIOURS.update({
         ignore_params=("employeeIds",)),
     "customer": Behaviour(required=("name",), defaults=_customer_defaults, check=_customer_check, filters={
         "customerAccountNumber": _in_list("customerNumber"), "customerName": _containing("name")}),
-    "supplier": Behaviour(required=("name",), defaults=_supplier_defaults),
-    "product": Behaviour(required=("name",), defaults=_product_defaults, filters={
+    "supplier": Behaviour(required=("name",), defaults=_supplier_defaults, check=_supplier_check, filters={
+        "supplierNumber": _in_list("supplierNumber")}),
+    "product": Behaviour(required=("name",), defaults=_product_defaults, check=_product_check, filters={
         "productNumber": _in_list("number"), "number": _in_list("number")}),
     "department": Behaviour(required=("name",)),
 })

@@ -7,7 +7,7 @@ import email.policy
 from datetime import date, timedelta
 
 from . import errors
-from .resources import BEHAVIOURS, Behaviour, crud, get_obj, prepare_create, value_response
+from .resources import BEHAVIOURS, Behaviour, crud, get_obj, prepare_create, value_response, values_response
 from .routing import Request, Response
 
 
@@ -63,6 +63,11 @@ BEHAVIOURS["order"] = Behaviour(required=("customer", "orderDate", "deliveryDate
 
 
 def post_order(req: Request) -> Response:
+    if req.app.settings.get("no_bank_account_orders"):
+        # A demo company refusing even the order until its bank account and organisation number are given
+        # (seed 003 warns of it; Tripletex's exact answer is not documented, so these words are the fake's).
+        raise errors.validation("bankAccount", "Selskapet må registrere bankkontonummer og organisasjonsnummer "
+                                               "før ordre og fakturaer kan opprettes.")
     body = dict(req.body) if isinstance(req.body, dict) else req.body
     lines = body.pop("orderLines", []) if isinstance(body, dict) else []
     order = prepare_create(req, "order", body)
@@ -176,12 +181,14 @@ def pay_invoice(req: Request) -> Response:
 # Outgoing VAT is posted by Tripletex itself: a posting with a VAT type carries the gross amount, and
 # Tripletex splits it into the net amount on the posting and a system-generated row on the VAT account.
 VAT_ACCOUNTS = {25.0: 2700, 15.0: 2701, 12.0: 2702}
+# Incoming VAT (a supplier's invoice) is a claim on the state, posted by Tripletex on the input VAT account.
+INCOMING_VAT_ACCOUNTS = {"1": 2710, "11": 2710, "13": 2710}
 
 
 def _vat_rows(req: Request, posting: dict) -> list[dict]:
     vat = req.company.get("vat_type", (posting.get("vatType") or {}).get("id")) if posting.get("vatType") else None
     rate = float((vat or {}).get("percentage", 0))
-    account_number = VAT_ACCOUNTS.get(rate)
+    account_number = INCOMING_VAT_ACCOUNTS.get(str((vat or {}).get("number")), VAT_ACCOUNTS.get(rate))
     if not rate or account_number is None:
         return []
     gross = float(posting["amountGross"])
@@ -317,6 +324,55 @@ def _po_defaults(req: Request, obj: dict) -> None:
 BEHAVIOURS["purchase_order"] = Behaviour(required=("supplier", "deliveryDate"), defaults=_po_defaults)
 
 
+def _po_line_defaults(req: Request, obj: dict) -> None:
+    obj.setdefault("count", 1)
+    product = req.company.get("product", (obj.get("product") or {}).get("id")) if obj.get("product") else None
+    if product is not None:
+        obj.setdefault("description", product.get("name", ""))
+        obj.setdefault("unitCostCurrency", product.get("costExcludingVatCurrency", 0))
+    cost = float(obj.get("unitCostCurrency", obj.get("unitPriceExcludingVatCurrency", 0)) or 0)
+    discount = float(obj.get("discount", 0) or 0)
+    obj["amountExcludingVatCurrency"] = _money(float(obj["count"] or 0) * cost * (1 - discount / 100))
+
+
+def _po_line_check(req: Request, obj: dict, old) -> None:
+    order = req.company.get("purchase_order", (obj.get("purchaseOrder") or {}).get("id"))
+    if order is None:
+        raise errors.validation("purchaseOrder.id", "Innkjøpsordren finnes ikke.")
+    if order.get("isClosed") or order.get("status") not in (None, "STATUS_OPEN"):
+        raise errors.validation("purchaseOrder", "Innkjøpsordren er sendt eller lukket og kan ikke endres.")
+
+
+BEHAVIOURS["purchase_order_line"] = Behaviour(required=("purchaseOrder",), defaults=_po_line_defaults,
+                                              check=_po_line_check)
+
+
+def _po_lines_add(req: Request, lines: list[dict]) -> None:
+    """Store lines and list them on their purchase order (its `orderLines` are read-only in the spec)."""
+    for line in lines:
+        req.app.store.insert(req.company, "purchase_order_line", line)
+        order = req.company.get("purchase_order", line["purchaseOrder"]["id"])
+        req.app.store.update(req.company, "purchase_order", order,
+                             {"orderLines": order.get("orderLines", []) + [{"id": line["id"]}]})
+
+
+def post_po_line(req: Request) -> Response:
+    line = prepare_create(req, "purchase_order_line", req.body)
+    _po_lines_add(req, [line])
+    return value_response(req, "purchase_order_line", line, 201)
+
+
+def post_po_lines(req: Request) -> Response:
+    if not isinstance(req.body, list):
+        raise errors.bad_request("Request body must be a JSON array")
+    lines = [prepare_create(req, "purchase_order_line", b) for b in req.body]  # all or nothing
+    _po_lines_add(req, lines)
+    return values_response(req, "purchase_order_line", lines, 201)
+
+
+BEHAVIOURS["po_invoice_relation"] = Behaviour(required=("orderOut", "voucher"))
+
+
 def register(router) -> None:
     crud(router, "order", post=False, put=True, delete=True)
     router.add("POST", "/order", post_order)
@@ -330,6 +386,11 @@ def register(router) -> None:
     router.add("POST", "/ledger/voucher", post_voucher)
     router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)
     crud(router, "posting", post=False, put=False)
+    router.add("POST", "/purchaseOrder/orderline", post_po_line)
+    router.add("POST", "/purchaseOrder/orderline/list", post_po_lines)
+    router.add("GET", "/purchaseOrder/orderline/{id}",
+               lambda req: value_response(req, "purchase_order_line", get_obj(req, "purchase_order_line")))
+    crud(router, "po_invoice_relation", put=False)
     crud(router, "purchase_order", put=True, delete=True)
 
 

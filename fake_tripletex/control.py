@@ -28,7 +28,7 @@ Endpoints (JSON in, JSON out):
   POST   /_fake/clock {now?, offset_seconds?}  DELETE /_fake/clock
   POST   /_fake/settings                       {duplicate_status: 409|422, locked_status: 422|423,
                                                 ignore_changed_since: bool,
-                                                no_bank_account: bool}
+                                                no_bank_account: bool, no_bank_account_orders: bool}
   GET|DELETE /_fake/violations
   GET    /_fake/webhooks                       deliveries made so far
   POST   /_fake/reset                          back to the start state (same demo tokens)
@@ -164,7 +164,7 @@ def _dispatch(app, method, parts, params, body):
                 raise ValueError("locked_status must be 422 or 423")
             app.settings.update({k: v for k, v in body.items()
                                  if k in ("duplicate_status", "locked_status", "ignore_changed_since",
-                                          "no_bank_account")})
+                                          "no_bank_account", "no_bank_account_orders")})
         return 200, dict(app.settings)
     if head == "violations":
         if app.validator is None:

@@ -60,6 +60,7 @@ ACCOUNTS = [  # (number, name, type, bank, inactive)
     (1920, "Bankinnskudd", "ASSETS", True, False),
     (2400, "Leverandørgjeld", "LIABILITIES", False, False),
     (2700, "Utgående merverdiavgift, høy sats", "LIABILITIES", False, False),
+    (2710, "Inngående merverdiavgift, høy sats", "LIABILITIES", False, False),
     (2701, "Utgående merverdiavgift, middels sats", "LIABILITIES", False, False),
     (2702, "Utgående merverdiavgift, lav sats", "LIABILITIES", False, False),
     (3000, "Salgsinntekt, avgiftspliktig", "OPERATING_REVENUES", False, False),
@@ -71,7 +72,9 @@ ACCOUNTS = [  # (number, name, type, bank, inactive)
     (7140, "Reisekostnad, ikke oppgavepliktig", "OPERATING_EXPENSES", False, False),
 ]
 VAT = [("3", "Utgående mva, høy sats", 25.0), ("31", "Utgående mva, middels sats", 15.0),
-       ("33", "Utgående mva, lav sats", 12.0), ("5", "Ingen utgående avgift (innenfor mva-loven)", 0.0)]
+       ("33", "Utgående mva, lav sats", 12.0), ("5", "Ingen utgående avgift (innenfor mva-loven)", 0.0),
+       ("1", "Fradrag inngående avgift, høy sats", 25.0), ("11", "Fradrag inngående avgift, middels sats", 15.0),
+       ("13", "Fradrag inngående avgift, lav sats", 12.0)]
 PRODUCTS = ["Takstein", "Gipsplate 12 mm", "Konstruksjonsvirke 48x198", "Maling 10 l", "Isolasjon 200 mm",
             "Rørkobling 22 mm", "Kabel 3x2,5", "Stikkontakt dobbel", "Skruer 5x50 (500 stk)", "Timeverk fagarbeider",
             "Timeverk lærling", "Leie av lift per dag"]

@@ -81,11 +81,15 @@ class Link(TenantOwned):
         # An issued invoice ↔ its voucher; a payment ↔ its payment voucher (seed 004).
         INVOICE = "invoice", _("Faktura")
         PAYMENT = "payment", _("Innbetaling")
-        # Seed 003: the inventory connector's start-up copy; payment terms have no id in Tripletex (they are a
-        # customer's field there), so they are never linked, only named in the log.
+        # Seed 003: products, suppliers, a booked invoice ↔ its sales order draft, purchase orders and supplier
+        # invoices ↔ theirs. Payment terms have no id in Tripletex (they are a customer's field there), so the
+        # start-up copy never links them, only names them in the log.
         PRODUCT = "product", _("Vare")
         SUPPLIER = "supplier", _("Leverandør")
         PAYMENT_TERMS = "payment_terms", _("Betalingsbetingelse")
+        SALES_ORDER = "sales_order", _("Salgsordrekladd")
+        PURCHASE_ORDER = "purchase_order", _("Innkjøpsordre")
+        SUPPLIER_INVOICE = "supplier_invoice", _("Leverandørfaktura")
 
     class State(models.TextChoices):
         LINKED = "linked", _("Koblet")

@@ -36,6 +36,8 @@ CLAIM_TIMEOUT_S = 300
 CHANGES_PER_TASK = 50
 
 _WORKER = f"{socket.gethostname()}:{os.getpid()}"
+# A handler sets this as a change's message before a create whose answer may be lost (see `_put_back`).
+IN_DOUBT = "in_doubt"
 
 
 def _live(tenant: Tenant, name: str) -> tuple[Connection, ConnectorConfig] | None:
@@ -215,6 +217,12 @@ def _put_back(change: OutboundChange, *, retry_in: float, count_attempt: bool = 
         tenant_id=change.tenant_id, kind=change.kind, local_id=change.local_id, state=OutboundChange.State.PENDING,
     ).exclude(id=change.id).exists()
     if newer:
+        if OutboundChange.objects.filter(id=change.id, message=IN_DOUBT).exists():
+            # The create this change sent may exist in Tripletex: the newer change must look before it creates.
+            OutboundChange.objects.filter(
+                tenant_id=change.tenant_id, kind=change.kind, local_id=change.local_id,
+                state=OutboundChange.State.PENDING,
+            ).update(message=IN_DOUBT)
         _finish_change(change, message=_("Erstattet av en nyere endring."))
         return
     OutboundChange.objects.filter(id=change.id).update(

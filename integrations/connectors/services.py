@@ -145,10 +145,19 @@ def _enqueue_run(*, run_id: int) -> None:
     connector_run.delay(run_id=run_id)
 
 
+# Quick successive changes of one company share one push: the first queues it this long after, and every change
+# committed before it runs rides on it (its key outlives none of them). Per process is enough: each process's
+# held-back changes are in the push that process queued. One task per change flooded the broker at scale.
+PUSH_GATHER_S = 1
+
+
 def _enqueue_push(*, tenant_id: int) -> None:
+    from django.core.cache import cache
+
     from ..tasks import push_local_changes
 
-    push_local_changes.delay(tenant_id=tenant_id)
+    if cache.add(f"connectors:push-queued:{tenant_id}", 1, timeout=PUSH_GATHER_S):
+        push_local_changes.apply_async(kwargs={"tenant_id": tenant_id}, countdown=PUSH_GATHER_S)
 
 
 def _enqueue_subscriptions_sync(*, tenant_id: int) -> None:

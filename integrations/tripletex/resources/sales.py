@@ -249,3 +249,16 @@ class PurchaseOrderMixin(ResourceBase):
     def purchase_order_create(self, purchase_order: Mapping[str, Any]) -> dict:
         """Needs the Logistics module in the company's Tripletex (403 otherwise)."""
         return self._create("/purchaseOrder", purchase_order)
+
+    def purchase_order_invoice_relation_list(self, *, order_out_id: int, fields: Fields = None) -> list[dict]:
+        return self.list_all("/purchaseOrder/purchaseOrderIncomingInvoiceRelation",
+                             params={"orderOutId": order_out_id}, fields=fields)
+
+    def purchase_order_invoice_relation_create(self, *, purchase_order_id: int, voucher_id: int) -> dict:
+        """Match a purchase order against the supplier invoice (its voucher) that pays it."""
+        return self._create("/purchaseOrder/purchaseOrderIncomingInvoiceRelation",
+                            {"orderOut": {"id": purchase_order_id}, "voucher": {"id": voucher_id}})
+
+    def purchase_order_line_create_many(self, lines: list[Mapping[str, Any]]) -> list[dict]:
+        """A purchase order's `orderLines` are read-only: its lines are created on their own, each naming it."""
+        return self._create("/purchaseOrder/orderline/list", list(lines))
