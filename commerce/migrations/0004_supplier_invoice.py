@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commerce', '0002_invoice_journal'),
+        ('commerce', '0003_supplier_address_currency'),
         ('tenants', '0001_initial'),
     ]
 
