@@ -17,7 +17,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def connect(tenant, token, *args) -> str:
     out = StringIO()
-    call_command("tripletex_connect", "--tenant", tenant.slug, "--token", token, *args, stdout=out)
+    # `--token=` keeps a key that starts with "-" (the fake makes some) from being read as an option.
+    call_command("tripletex_connect", "--tenant", tenant.slug, f"--token={token}", *args, stdout=out)
     return out.getvalue()
 
 
