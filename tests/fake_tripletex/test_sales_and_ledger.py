@@ -35,6 +35,29 @@ def test_order_invoice_and_payment_flow(api):
     assert api.get(api.base + "/invoice").status_code == 422
 
 
+def test_post_invoice_takes_the_invoice_number_and_kid_given_and_refuses_a_number_in_use(api):
+    customer = ids(api, "/customer", isInactive="false")[0]
+    order = {"customer": {"id": customer}, "orderDate": "2031-05-01", "deliveryDate": "2031-05-01",
+             "orderLines": [{"description": "Arbeid", "count": 1, "unitPriceExcludingVatCurrency": 100}]}
+    first = api.post(api.base + "/order", json=order).json()["value"]["id"]
+    r = api.post(api.base + "/invoice", params={"sendToCustomer": "false"}, json={
+        "invoiceNumber": 7001, "kid": "0070014", "invoiceDate": "2031-05-02", "invoiceDueDate": "2031-05-16",
+        "customer": {"id": customer}, "orders": [{"id": first}]})
+    assert r.status_code == 201, r.text
+    made = r.json()["value"]
+    assert (made["invoiceNumber"], made["kid"], made["invoiceDueDate"]) == (7001, "0070014", "2031-05-16")
+
+    taken = api.post(api.base + "/invoice", json={"invoiceNumber": 7001, "invoiceDate": "2031-05-02",
+                                                  "orders": [order]})
+    assert taken.status_code == 422 and taken.json()["validationMessages"][0]["field"] == "invoiceNumber"
+
+    numbered = api.post(api.base + "/invoice", json={"invoiceNumber": 0, "invoiceDate": "2031-05-02",
+                                                     "orders": [order]})
+    assert numbered.status_code == 201 and numbered.json()["value"]["invoiceNumber"] not in (0, 7001)
+    again = api.post(api.base + "/invoice", json={"invoiceDate": "2031-05-02", "orders": [{"id": first}]})
+    assert again.status_code == 422
+
+
 def test_voucher_postings_must_balance_and_attachment_upload(api):
     acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
     customer = ids(api, "/customer")[0]

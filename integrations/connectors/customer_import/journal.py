@@ -1,6 +1,6 @@
 """Us → Tripletex (seed 002): a journal ("bunt") of issued invoices, each an invoiced order in Tripletex.
 
-Per invoice: `POST /order` with its lines, then `PUT /order/{id}/:invoice`; two calls. What the journal's
+Per invoice: `POST /order` with its lines, then `POST /invoice` for that order; two calls. What the journal's
 invoices refer to (customers by number, departments, projects, currencies, VAT types) is read once per
 send with list calls, so the calls per invoice stay two whatever the journal's size.
 
@@ -9,8 +9,10 @@ the invoice), and `Invoice.journal_attempted_at` is committed before the order i
 lost answer (a timeout, a killed worker) first looks the order up by its number and our invoice number
 (`reference`), and the invoice by that order, and creates only what is not there.
 
-Tripletex numbers the invoice and makes its KID itself: `:invoice` takes neither (the spec has no such
-parameters). Tripletex's number and KID are kept on the link and shown next to ours when they differ.
+The invoice carries our invoice number and KID: `POST /invoice` takes both (`PUT /order/{id}/:invoice`,
+which this used before, takes neither). Tripletex's UI numbers invoices in its own series, so our number
+may already be taken there; then Tripletex numbers this one and our KID stays, so payments still match.
+Tripletex's number and KID are kept on the link and shown next to ours when they differ.
 """
 from __future__ import annotations
 
@@ -101,19 +103,37 @@ def _send(ctx: SyncContext, invoice: Invoice, link: Link | None, refs: _Referenc
             _invoiced(ctx, invoice, link, found, rules.JOURNAL_FOUND_AFTER_DOUBT)
             return
     _link_values(link, invoicing=True)
+    body = {"invoiceNumber": invoice.number, "invoiceDate": invoice.invoice_date.isoformat(),
+            "invoiceDueDate": (invoice.due_date or invoice.invoice_date).isoformat(),
+            "customer": {"id": refs.customers[invoice.customer.customer_number.strip()]},
+            "orders": [{"id": order_id}]}
+    if invoice.kid:
+        body["kid"] = invoice.kid
+    notes = []
     try:
-        made = ctx.client.order_invoice(order_id, invoice_date=invoice.invoice_date)
+        try:
+            made = ctx.client.invoice_create(body)
+        except TripletexError as exc:
+            if not _number_taken(exc):
+                raise
+            notes.append(_("Fakturanummer %(ours)s var allerede brukt i Tripletex.") % {"ours": invoice.number})
+            made = ctx.client.invoice_create({**body, "invoiceNumber": 0})
     except TripletexError as exc:
         if exc.permanent:
             _link_values(link, invoicing=False)  # refused, so not made: the next try need not look for it
         raise
-    _invoiced(ctx, invoice, link, made, rule)
+    _invoiced(ctx, invoice, link, made, rule, notes)
 
 
-def _invoiced(ctx: SyncContext, invoice: Invoice, link: Link, made: dict, rule) -> None:
+def _number_taken(exc: TripletexError) -> bool:
+    # Tripletex refuses a number one of its invoices has with a validation message on that field.
+    return exc.status == 422 and "invoiceNumber" in exc.validation
+
+
+def _invoiced(ctx: SyncContext, invoice: Invoice, link: Link, made: dict, rule, notes=()) -> None:
     _link_values(link, invoicing=False, invoice_id=made.get("id"), invoice_number=str(made.get("invoiceNumber") or ""),
                  kid=str(made.get("kid") or ""))
-    notes = []
+    notes = list(notes)
     if link.synced_values["invoice_number"] and link.synced_values["invoice_number"] != str(invoice.number):
         notes.append(_("Tripletex ga fakturaen nummer %(theirs)s (vårt: %(ours)s).")
                      % {"theirs": link.synced_values["invoice_number"], "ours": invoice.number})

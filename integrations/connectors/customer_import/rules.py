@@ -23,6 +23,10 @@ JOURNAL_MISSING = _(
     "Kunde, avdeling og prosjekt finnes i Tripletex på nummer; mangler ett, stopper fakturaen (det opprettes ikke)"
 )
 JOURNAL_FAILED = _("Tripletex tok ikke imot fakturaen")
+JOURNAL_NUMBER = _(
+    "Fakturaen får vårt fakturanummer og vår KID i Tripletex; er nummeret allerede brukt der, nummererer Tripletex "
+    "den, KID-en er vår, og begge numrene vises"
+)
 
 RULES = (ONLY_CHANGED, CUSTOMER_CREATED, CUSTOMER_UPDATED, PAYMENT_TERMS_CREATED, CUSTOMER_MATCHED, JOURNAL_SENT,
-         JOURNAL_ALREADY_THERE, JOURNAL_MISSING)
+         JOURNAL_NUMBER, JOURNAL_ALREADY_THERE, JOURNAL_MISSING)
