@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from tenants.models import Tenant
 
@@ -89,6 +90,19 @@ class JournalRow:
     tripletex_kid: str
     # The journal's last send: sent, already there or failed, with Tripletex's words.
     record: object | None
+
+    @property
+    def result(self) -> str:
+        """The last send's outcome for this invoice in the journal's words (the log's are about records)."""
+        if self.record is None:
+            return ""
+        words = {"created": gettext("Sendt"), "unchanged": gettext("Fantes allerede"),
+                 "failed": gettext("Ikke sendt")}
+        return words.get(self.record.action) or self.record.get_action_display()
+
+    @property
+    def numbers_differ(self) -> bool:
+        return bool(self.tripletex_number) and self.tripletex_number != str(self.invoice.number)
 
 
 def journal_rows(*, journal: InvoiceJournal) -> list[JournalRow]:

@@ -359,12 +359,15 @@ def journal_send(request, journal_id: int):
 
     journal = get_object_or_404(InvoiceJournal, pk=journal_id, tenant=request.tenant)
     try:
-        journal_send_request(journal=journal, by=request.user)
+        run = journal_send_request(journal=journal, by=request.user)
     except ActionRefused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(journal)s sendes til Tripletex. Resultatet kommer her og i "
-                                    "synkroniseringsloggen.") % {"journal": journal})
+        run.refresh_from_db(fields=["finished_at"])
+        # A worker that was quick (or a task run in this request) has already put the result on the page.
+        if run.finished_at is None:
+            messages.success(request, _("%(journal)s sendes til Tripletex. Resultatet kommer her og i "
+                                        "synkroniseringsloggen.") % {"journal": journal})
     return redirect("commerce:journal_detail", journal_id=journal.id)
 
 

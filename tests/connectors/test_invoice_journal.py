@@ -285,9 +285,11 @@ def test_admin_groups_issued_invoices_into_a_journal_on_the_page_and_sends_it(sh
 
     journal.refresh_from_db()
     assert journal.status == InvoiceJournal.Status.SENDING and len(queued) == 1
+    waiting = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
+    assert "sendes til Tripletex" in waiting and 'hx-trigger="every 1s"' in waiting  # it asks again by itself
     run = journals.journal_run_execute(run=journal.run, journal=journal)
     detail = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
-    assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail
+    assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail and "hx-trigger" not in detail
 
 
 def test_journal_is_not_sent_while_the_connector_is_off(shop, world):
