@@ -37,11 +37,14 @@ def payment_terms_list(*, tenant: Tenant) -> QuerySet[PaymentTerms]:
 
 
 def with_paid(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Each invoice with `paid` (sum of its payments) and `outstanding`, in one query."""
+    """Each invoice with `paid` (sum of its payments), `credited` (its credit note's negative total) and
+    `outstanding`, in one query."""
     money = DecimalField(max_digits=14, decimal_places=2)
+    # An invoice has at most one credit note, so joining it does not repeat the payments being summed.
     return qs.annotate(
         paid=Coalesce(Sum("payments__amount"), Value(Decimal("0")), output_field=money),
-    ).annotate(outstanding=F("amount_gross") - F("paid"))
+        credited=Coalesce(Sum("credit_notes__amount_gross"), Value(Decimal("0")), output_field=money),
+    ).annotate(outstanding=F("amount_gross") + F("credited") - F("paid"))
 
 
 def invoice_list(*, tenant: Tenant, q: str = "", status: str = "") -> QuerySet[Invoice]:

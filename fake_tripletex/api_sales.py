@@ -332,6 +332,47 @@ def post_voucher(req: Request) -> Response:
     return value_response(req, "voucher", voucher, 201)
 
 
+def reverse_voucher(req: Request) -> Response:
+    """`PUT /ledger/voucher/{id}/:reverse?date=`: a voucher with every posting negated; the two point at each
+    other through `reverseVoucher`, and a voucher is reversed once."""
+    voucher = get_obj(req, "voucher")
+    raw = req.params.get("date")
+    if not raw:
+        raise errors.required("date")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise errors.validation("date", "Ugyldig dato.")
+    if voucher.get("reverseVoucher"):
+        raise errors.validation("id", f"Bilag {voucher.get('numberAsString', voucher['id'])} er allerede reversert.")
+    if any(p.employee_id is None and p.covers(day, None) for p in req.company.locks):
+        msg = f"Perioden er stengt for føring. Datoen {raw} er i en lukket periode."
+        raise errors.ApiError(422, 15000, msg, developer="PERIOD_CLOSED", validation=[("date", msg)])
+    store = req.app.store
+    number = req.company.next_number(f"voucher-{day.year}")
+    reversal = {"date": raw, "description": f"Reversering av bilag {voucher.get('numberAsString', '')}".strip(),
+                "number": number, "year": day.year, "numberAsString": f"{number}-{day.year}",
+                "reverseVoucher": {"id": voucher["id"]}}
+    store.insert(req.company, "voucher", reversal, fire=False)
+    refs = []
+    for ref in voucher.get("postings", []):
+        posting = req.company.get("posting", ref["id"])
+        if posting is None:
+            continue
+        copy = {k: v for k, v in posting.items() if k not in ("id", "version", "url", "changes", "voucher")
+                and not k.startswith("_")}
+        for money in ("amount", "amountCurrency", "amountGross", "amountGrossCurrency"):
+            if copy.get(money) is not None:
+                copy[money] = _money(-float(copy[money]))
+        copy.update(date=raw, voucher={"id": reversal["id"]})
+        store.insert(req.company, "posting", copy, fire=False)
+        refs.append({"id": copy["id"]})
+    reversal["postings"] = refs
+    store.update(req.company, "voucher", voucher, {"reverseVoucher": {"id": reversal["id"]}})
+    store._fire(req.company, "voucher", "create", reversal)
+    return value_response(req, "voucher", reversal)
+
+
 def _voucher_defaults(req: Request, obj: dict) -> None:
     try:
         date.fromisoformat(obj.get("date", ""))
@@ -390,6 +431,7 @@ def register(router) -> None:
     crud(router, "voucher", post=False, put=False)
     router.add("POST", "/ledger/voucher", post_voucher)
     router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)
+    router.add("PUT", "/ledger/voucher/{id}/:reverse", reverse_voucher)
     crud(router, "posting", post=False, put=False)
     crud(router, "purchase_order", put=True, delete=True)
 

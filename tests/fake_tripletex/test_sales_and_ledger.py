@@ -132,3 +132,22 @@ def test_voucher_in_a_closed_period_is_refused(api, fake_tripletex):
     finally:
         fake_tripletex.unlock_all(cid)
     assert r.status_code == 422 and "stengt" in r.json()["message"]
+
+
+def test_voucher_reverse_negates_every_posting_links_both_ways_and_happens_once(api):
+    acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
+    made = api.post(api.base + "/ledger/voucher", params={"sendToLedger": "true"}, json={
+        "date": "2031-07-01", "description": "Faktura 9", "externalVoucherNumber": "GJ-9",
+        "postings": [{"row": 1, "account": {"id": acc[1500]}, "amountGross": 100, "amountGrossCurrency": 100},
+                     {"row": 2, "account": {"id": acc[3100]}, "amountGross": -100, "amountGrossCurrency": -100}]})
+    vid = made.json()["value"]["id"]
+    r = api.put(f"{api.base}/ledger/voucher/{vid}/:reverse", params={"date": "2031-07-05"})
+    assert r.status_code == 200, r.text
+    reversal = r.json()["value"]
+    fields = {"fields": "id,date,reverseVoucher(id),postings(amountGross,account(number))"}
+    got = api.get(f"{api.base}/ledger/voucher/{reversal['id']}", params=fields).json()["value"]
+    assert got["date"] == "2031-07-05" and got["reverseVoucher"]["id"] == vid
+    assert sorted((p["account"]["number"], p["amountGross"]) for p in got["postings"]) == [(1500, -100), (3100, 100)]
+    original = api.get(f"{api.base}/ledger/voucher/{vid}", params=fields).json()["value"]
+    assert original["reverseVoucher"]["id"] == reversal["id"]
+    assert api.put(f"{api.base}/ledger/voucher/{vid}/:reverse", params={"date": "2031-07-05"}).status_code == 422
