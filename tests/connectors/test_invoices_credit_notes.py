@@ -94,7 +94,7 @@ def test_reversal_whose_answer_was_lost_is_found_on_the_original_voucher_not_mad
     assert len(_reversals(drifti)) == 1
     link = drifti.link("invoice", note.id)
     assert link.tripletex_id == _reversals(drifti)[0]["id"] and _voucher(drifti, link.tripletex_id)["attachment"]
-    assert drifti.records("invoice", note.id)[-1].rule == str(rules.FOUND_AFTER_DOUBT)
+    assert drifti.records("invoice", note.id)[-1].rule == str(rules.CREDIT_NOTE_FOUND_AFTER_DOUBT)
 
 
 def test_voucher_reversed_by_hand_in_tripletex_is_linked_and_left_as_it_is(drifti):

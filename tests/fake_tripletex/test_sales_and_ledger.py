@@ -135,7 +135,8 @@ def test_voucher_in_a_closed_period_is_refused(api, fake_tripletex):
 
 
 def test_voucher_reverse_negates_every_posting_links_both_ways_and_happens_once(api):
-    acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
+    accounts = api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]
+    acc = {a["number"]: a["id"] for a in accounts}
     made = api.post(api.base + "/ledger/voucher", params={"sendToLedger": "true"}, json={
         "date": "2031-07-01", "description": "Faktura 9", "externalVoucherNumber": "GJ-9",
         "postings": [{"row": 1, "account": {"id": acc[1500]}, "amountGross": 100, "amountGrossCurrency": 100},

@@ -186,7 +186,7 @@ def _credit_note_send(ctx: SyncContext, note: Invoice, log: _Log) -> None:
         theirs = (voucher.get("reverseVoucher") or {}).get("id")
         if theirs is not None:
             ours = _in_doubt(ctx, INVOICE, note.id)
-            rule = rules.FOUND_AFTER_DOUBT if ours else rules.CREDIT_NOTE_ALREADY_REVERSED
+            rule = rules.CREDIT_NOTE_FOUND_AFTER_DOUBT if ours else rules.CREDIT_NOTE_ALREADY_REVERSED
             reversal = ctx.client.voucher_get(theirs, fields="id,version,attachment(id)")
             # One made by hand is not ours to add to: it keeps what it has, and the PDF stays here.
             link = _link_save(ctx, INVOICE, note.id, reversal,
