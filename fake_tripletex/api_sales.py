@@ -210,6 +210,31 @@ def post_invoice(req: Request) -> Response:
     return value_response(req, "invoice", inv, 201)
 
 
+def credit_invoice(req: Request) -> Response:
+    """`PUT /invoice/{id}/:createCreditNote?date=`: a credit note for the whole invoice, numbered in Tripletex's
+    series, pointing at it (`creditedInvoice`); the invoice is then `isCredited`, and is credited once."""
+    inv = get_obj(req, "invoice")
+    credit_date = _invoice_date(req, req.params.get("date")) if req.params.get("date") else None
+    if credit_date is None:
+        raise errors.required("date")
+    if inv.get("isCredited") or inv.get("isCreditNote"):
+        raise errors.validation("id", f"Faktura {inv['invoiceNumber']} er allerede kreditert.")
+    number = _invoice_number_free(req)
+    negated = {k: _money(-float(inv[k])) for k in (
+        "amount", "amountCurrency", "amountExcludingVat", "amountExcludingVatCurrency", "amountOutstanding",
+        "amountCurrencyOutstanding", "amountOutstandingTotal", "amountCurrencyOutstandingTotal")}
+    note = {"invoiceNumber": number, "invoiceDate": credit_date.isoformat(), "invoiceDueDate": credit_date.isoformat(),
+            "customer": dict(inv["customer"]), "orders": [dict(o) for o in inv.get("orders", [])], "kid": "",
+            **negated, "isCredited": False, "isCreditNote": True, "creditedInvoice": inv["id"], "isCharged": True,
+            "isApproved": True, "deliveryDate": inv.get("deliveryDate", credit_date.isoformat()),
+            "invoiceComment": req.params.get("comment", ""), "comment": req.params.get("comment", "")}
+    if inv.get("currency"):
+        note["currency"] = dict(inv["currency"])
+    req.app.store.insert(req.company, "invoice", note)
+    req.app.store.update(req.company, "invoice", inv, {"isCredited": True})
+    return value_response(req, "invoice", note)
+
+
 def _pay(req: Request, inv: dict, amount: float) -> None:
     outstanding = _money(inv["amountOutstanding"] - amount)
     req.app.store.update(req.company, "invoice", inv, {
@@ -428,6 +453,7 @@ def register(router) -> None:
     crud(router, "invoice", post=False, put=False)
     router.add("POST", "/invoice", post_invoice)
     router.add("PUT", "/invoice/{id}/:payment", pay_invoice)
+    router.add("PUT", "/invoice/{id}/:createCreditNote", credit_invoice)
     crud(router, "voucher", post=False, put=False)
     router.add("POST", "/ledger/voucher", post_voucher)
     router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)

@@ -312,3 +312,60 @@ def test_journal_pages_are_for_admins_only(shop, world):
     from django.urls import reverse
 
     assert world.client_for(world.carol).get(reverse("commerce:journals")).status_code in (302, 403, 404)
+
+
+def _credit(shop, invoice, day=DAY + dt.timedelta(days=5)):
+    with scope(tenant=shop.tenant):
+        return services.invoice_credit(tenant=shop.tenant, invoice=invoice, by=None, day=day)
+
+
+def test_credit_note_in_a_journal_becomes_tripletexs_credit_note_of_the_invoice_it_credits_once(shop):
+    invoice = _issue(shop)
+    _send(shop, [invoice])
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    assert run.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=run)]
+    theirs = {i["id"]: i for i in _invoices(shop)}
+    original = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values[
+        "invoice_id"]]
+    made = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id).synced_values["invoice_id"]]
+    assert original["isCredited"] and made["isCreditNote"] and made["creditedInvoice"] == original["id"]
+    assert made["amount"] == -original["amount"] and made["invoiceDate"] == note.invoice_date.isoformat()
+    record = SyncRecord.objects.get(run=run, local_id=note.id)
+    assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_CREDIT_NOTE))
+
+    again = _resend(shop, journal)
+
+    assert SyncRecord.objects.get(run=again, local_id=note.id).action == A.UNCHANGED
+    assert len(_invoices(shop)) == 2 and len(_orders(shop)) == 1
+
+
+def test_credit_note_whose_invoice_is_not_invoiced_in_tripletex_stops_with_a_clear_message(shop):
+    invoice = _issue(shop)
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    failed = SyncRecord.objects.get(run=run, local_id=note.id)
+    assert failed.action == A.FAILED and f"faktura {invoice.number}, som ikke er fakturert i Tripletex" in \
+        failed.message
+    assert _invoices(shop) == []
+
+
+def test_invoice_credited_by_hand_in_tripletex_is_linked_to_our_credit_note_not_credited_again(shop):
+    invoice = _issue(shop)
+    _send(shop, [invoice])
+    theirs = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values["invoice_id"]
+    session = shop.fake.session(employee_token=shop.connection.employee_token)
+    by_hand = session.put(f"{shop.fake.base_url}/invoice/{theirs}/:createCreditNote",
+                          params={"date": (DAY + dt.timedelta(days=1)).isoformat()}, timeout=10).json()["value"]
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    assert len(_invoices(shop)) == 2
+    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id)
+    assert link.synced_values["invoice_id"] == by_hand["id"]
+    assert SyncRecord.objects.get(run=run, local_id=note.id).rule == str(rules.JOURNAL_CREDITED_THERE)

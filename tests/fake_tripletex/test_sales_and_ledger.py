@@ -152,3 +152,18 @@ def test_voucher_reverse_negates_every_posting_links_both_ways_and_happens_once(
     original = api.get(f"{api.base}/ledger/voucher/{vid}", params=fields).json()["value"]
     assert original["reverseVoucher"]["id"] == reversal["id"]
     assert api.put(f"{api.base}/ledger/voucher/{vid}/:reverse", params={"date": "2031-07-05"}).status_code == 422
+
+
+def test_create_credit_note_credits_the_whole_invoice_once(api):
+    customer = ids(api, "/customer", isInactive="false")[0]
+    order = api.post(api.base + "/order", json={
+        "customer": {"id": customer}, "orderDate": "2031-08-01", "deliveryDate": "2031-08-01",
+        "orderLines": [{"description": "Arbeid", "count": 2, "unitPriceExcludingVatCurrency": 100}]}).json()["value"]
+    invoice = api.put(f"{api.base}/order/{order['id']}/:invoice", params={"invoiceDate": "2031-08-02"}).json()["value"]
+    r = api.put(f"{api.base}/invoice/{invoice['id']}/:createCreditNote", params={"date": "2031-08-05"})
+    assert r.status_code == 200, r.text
+    note = r.json()["value"]
+    assert note["isCreditNote"] and note["creditedInvoice"] == invoice["id"] and note["amount"] == -invoice["amount"]
+    assert api.get(f"{api.base}/invoice/{invoice['id']}", params={"fields": "isCredited"}).json()["value"]["isCredited"]
+    assert api.put(f"{api.base}/invoice/{invoice['id']}/:createCreditNote",
+                   params={"date": "2031-08-05"}).status_code == 422

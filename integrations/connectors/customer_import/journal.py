@@ -46,7 +46,8 @@ class Refused(Exception):
 def journal_send(ctx: SyncContext, journal: InvoiceJournal) -> None:
     """Send every invoice of the journal that is not in Tripletex yet; one log record per invoice."""
     invoices = list(Invoice.objects.filter(tenant=ctx.tenant, journal=journal, status=Invoice.Status.ISSUED)
-                    .select_related("customer", "project").prefetch_related("lines").order_by("number"))
+                    .select_related("customer", "project", "credited_invoice").prefetch_related("lines")
+                    .order_by("number"))
     links = {link.local_id: link for link in Link.objects.filter(
         tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=INVOICE, local_id__in=[i.id for i in invoices])}
     waiting = [i for i in invoices if not _done(links.get(i.id))]
@@ -84,6 +85,9 @@ def _done(link: Link | None) -> bool:
 def _send(ctx: SyncContext, invoice: Invoice, link: Link | None, refs: _References) -> None:
     if ctx.cache.get("stop"):
         raise Refused(ctx.cache["stop"], rules.JOURNAL_FAILED)
+    if invoice.is_credit_note:
+        _credit_note_send(ctx, invoice, refs)
+        return
     order_id = link.synced_values.get("order_id") if link else None
     body = _order_body(invoice, refs)
     rule = rules.JOURNAL_SENT
@@ -123,6 +127,43 @@ def _send(ctx: SyncContext, invoice: Invoice, link: Link | None, refs: _Referenc
             _link_values(link, invoicing=False)  # refused, so not made: the next try need not look for it
         raise
     _invoiced(ctx, invoice, link, made, rule, notes)
+
+
+def _credit_note_send(ctx: SyncContext, note: Invoice, refs: _References) -> None:
+    """Tripletex's own credit note (`:createCreditNote`) of the invoice this journal invoiced, made once.
+
+    The invoice's `isCredited` is read first: a credit note already there (ours after a lost answer, or one
+    made by hand) is found by what it credits and linked, not made again. Tripletex numbers it.
+    """
+    credited = note.credited_invoice
+    original = _link(ctx, credited)
+    theirs = original.synced_values.get("invoice_id") if original else None
+    if not theirs:
+        raise Refused(_("Kreditnotaen krediterer faktura %(number)s, som ikke er fakturert i Tripletex. Send den "
+                        "fakturaen i en bunt først og trykk «Prøv igjen».") % {"number": credited.number},
+                      rules.JOURNAL_FAILED)
+    rule = rules.JOURNAL_CREDIT_NOTE
+    if ctx.client.invoice_get(theirs, fields="id,isCredited").get("isCredited"):
+        made = _credit_note_find(ctx, note, theirs, refs)
+        if made is None:
+            raise Refused(_("Faktura %(number)s er kreditert i Tripletex, men kreditnotaen der ble ikke funnet. Se "
+                            "etter den i Tripletex.") % {"number": credited.number}, rules.JOURNAL_FAILED)
+        rule = rules.JOURNAL_FOUND_AFTER_DOUBT if note.journal_attempted_at else rules.JOURNAL_CREDITED_THERE
+    else:
+        Invoice.objects.filter(pk=note.pk).update(journal_attempted_at=timezone.now())
+        made = ctx.client.invoice_credit_note_create(theirs, date=note.invoice_date, comment=str(note))
+    link = _link_save(ctx, note, made["id"], {})
+    _invoiced(ctx, note, link, made, rule)
+
+
+def _credit_note_find(ctx: SyncContext, note: Invoice, theirs: int, refs: _References) -> dict | None:
+    # One made by hand may carry any date from the invoice's on.
+    found = ctx.client.invoice_search(
+        invoice_date_from=note.credited_invoice.invoice_date,
+        invoice_date_to=max(note.invoice_date, timezone.localdate()) + dt.timedelta(days=1),
+        customer_id=refs.customers.get(note.customer.customer_number.strip()),
+        fields="id,invoiceNumber,kid,creditedInvoice")
+    return next((i for i in found if i.get("creditedInvoice") == theirs), None)
 
 
 def _number_taken(exc: TripletexError) -> bool:
