@@ -79,7 +79,7 @@ def journal(fake: Fake, n_invoices: int, n_lines: int, latency_ms: float) -> dic
 
         fake("POST", "faults", json={"company_id": cid, "latency_ms": latency_ms})
         before = fake.calls(cid)
-        original, made = TripletexClient.order_invoice, Counter()
+        original, made = TripletexClient.invoice_create, Counter()
 
         def dies_half_way(self, *args, **kwargs):
             answer = original(self, *args, **kwargs)
@@ -90,13 +90,13 @@ def journal(fake: Fake, n_invoices: int, n_lines: int, latency_ms: float) -> dic
 
         started = time.perf_counter()
         run = journals.journal_send_request(journal=bunt)
-        TripletexClient.order_invoice = dies_half_way
+        TripletexClient.invoice_create = dies_half_way
         try:
             journals.journal_run_execute(run=run, journal=bunt)
         except Killed:
             pass
         finally:
-            TripletexClient.order_invoice = original
+            TripletexClient.invoice_create = original
         close_pooled_clients()  # the next worker is another process, with a session of its own
         journals.journal_run_execute(run=run, journal=bunt)  # the task, handed to the next worker
         seconds = time.perf_counter() - started

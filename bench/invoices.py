@@ -9,11 +9,15 @@ N/2 payments and sends them the same way. Last, a baseline on a sample in the sa
 but every send re-reads Tripletex first (the accounts, the VAT types, and its voucher by our number).
 
 Prints one JSON line each for invoices, payments and the baseline (`count`, `seconds`, `api_calls`,
-`api_calls_per_item`, `sql_queries`, `duplicates`, `missing`, `peak_rss_mb`), and one with the targets.
+`api_calls_per_item`, `sql_queries`, `duplicates`, `missing`, `peak_rss_mb`, `task_errors`), and one with the
+targets.
 
 A worker that dies leaves its claim; the platform's sweep (beat, every minute) puts back claims older than
 five minutes. The bench does that sweep itself every two seconds for claims whose worker process is gone,
-so a kill costs seconds, not five minutes; what it proves is that nothing is lost or sent twice.
+so a kill costs seconds, not five minutes; what it proves is that nothing is lost or sent twice. A claim
+names the pool process that made it (read when it claims: a value kept from import named the worker's
+parent in every forked child, so a claim a child left behind looked alive and the bench waited its full 15
+minutes with the pool idle); a task that fails puts its claim back itself, and `task_errors` counts those.
 
 This module is also the workers' Celery app (`celery -A bench.invoices worker`): each task's SQL queries are
 counted (with `bench.push_hours`' signals) and, for the baseline, every send re-reads Tripletex.
@@ -89,6 +93,9 @@ class Workers:
         from django.conf import settings
 
         self.sql_dir = Path(tempfile.mkdtemp(prefix="grjobb-bench-sql-"))
+        # A task that fails says why here (the workers log warnings and errors), and each phase counts them.
+        self.log_dir = Path(tempfile.mkdtemp(prefix="grjobb-bench-logs-"))
+        self.errors_seen = 0
         self.env = {**os.environ, "BENCH_WORKER": "1", "BENCH_SQL_DIR": str(self.sql_dir),
                     "BENCH_BASELINE": "1" if baseline else "0",
                     "TRIPLETEX_BASE_URL": info["base_url"], "TRIPLETEX_CONSUMER_TOKEN": info["consumer_token"],
@@ -101,11 +108,13 @@ class Workers:
 
     def start(self) -> None:
         n = len(self.procs) + len(self.dead)
+        log = open(self.log_dir / f"worker-{n}.log", "ab")  # noqa: SIM115 - the worker writes it until it ends
         self.procs.append(subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "bench.invoices", "worker", "-Q", os.environ["BENCH_QUEUE"],
              "--pool=prefork", f"--concurrency={self.concurrency}", "-n", f"bench{n}-{uuid.uuid4().hex[:6]}@%h",
              "--without-mingle", "--without-gossip", "--without-heartbeat", "-l", "WARNING"],
-            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True))
+            cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))
+        log.close()  # the worker has its own copy
 
     def kill_one(self) -> None:
         """SIGKILL a worker and its pool mid-run, as a crash or an OOM kill would, and start a new one."""
@@ -123,6 +132,12 @@ class Workers:
         for f in self.sql_dir.glob("*.sql"):
             f.unlink()
         return total
+
+    def task_errors(self) -> int:
+        """Tasks that raised since the last call (Celery logs each with its traceback)."""
+        total = sum(f.read_text(errors="replace").count("Traceback") for f in self.log_dir.glob("*.log"))
+        new, self.errors_seen = total - self.errors_seen, total
+        return new
 
     def stop(self) -> None:
         for p in self.procs:
@@ -305,7 +320,8 @@ def phase(info, workers, tenant, cid, *, kind: str, rows: list, pushes: int, exp
     duplicates, missing, without_pdf = check_remote(info, cid, expected)
     out = {"mode": mode, "kind": kind, "count": len(rows), "seconds": round(seconds, 2), "api_calls": api_calls,
            "api_calls_per_item": round(api_calls / len(rows), 3), "sql_queries": workers.sql_queries(),
-           "duplicates": duplicates, "missing": missing, "peak_rss_mb": workers.peak_rss_mb()}
+           "duplicates": duplicates, "missing": missing, "peak_rss_mb": workers.peak_rss_mb(),
+           "task_errors": workers.task_errors()}
     out["sql_queries_per_item"] = round(out["sql_queries"] / len(rows), 1)
     if kind == "invoice":
         out["without_pdf"] = without_pdf

@@ -135,7 +135,8 @@ class InvoiceJournal(TenantOwned):
 
 class Invoice(TenantOwned):
     """An outgoing invoice. A draft may change; issuing numbers it, fixes its totals and makes its PDF,
-    and from then on nothing on it changes (a credit note would correct it; we do not make those yet)."""
+    and from then on nothing on it changes: a credit note (kreditnota) corrects it. A credit note is an
+    invoice row too, numbered in the same series, with the credited invoice's lines negated."""
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("Utkast")
@@ -170,6 +171,8 @@ class Invoice(TenantOwned):
     # Set (and committed) before its order is created in Tripletex: if the answer is lost, the next send
     # looks the order up by number before it creates one.
     journal_attempted_at = models.DateTimeField(null=True, blank=True)
+    credited_invoice = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
+                                         related_name="credit_notes", verbose_name=_("krediterer faktura"))
 
     class Meta:
         ordering = ["-invoice_date", "-number", "-id"]
@@ -180,15 +183,23 @@ class Invoice(TenantOwned):
             models.CheckConstraint(
                 condition=models.Q(status="draft") | models.Q(number__isnull=False), name="issued_invoice_has_number",
             ),
+            # An invoice is credited once, in full.
+            models.UniqueConstraint(fields=["credited_invoice"], name="invoice_credited_once"),
         ]
         indexes = [models.Index(fields=["tenant", "kid"])]
 
     def __str__(self):
+        if self.credited_invoice_id:
+            return gettext("Kreditnota %(number)s") % {"number": self.number}
         return gettext("Faktura %(number)s") % {"number": self.number} if self.number else gettext("Fakturautkast")
 
     @property
     def is_draft(self) -> bool:
         return self.status == self.Status.DRAFT
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.credited_invoice_id is not None
 
 
 class InvoiceLine(TenantOwned):

@@ -72,7 +72,8 @@ def invoice_pdf(invoice: Invoice, *, lines=None, payee: dict | None = None) -> b
     doc.set_text_color(*GREEN)
     doc.cell(110, 9, _latin1(payee["name"]))
     doc.set_text_color(0, 0, 0)
-    doc.cell(0, 9, _latin1(_("FAKTURA")), align="R", new_x="LMARGIN", new_y="NEXT")
+    credit = invoice.credited_invoice if invoice.credited_invoice_id else None
+    doc.cell(0, 9, _latin1(_("KREDITNOTA") if credit else _("FAKTURA")), align="R", new_x="LMARGIN", new_y="NEXT")
     doc.set_font("Helvetica", size=9)
     doc.cell(0, 5, _latin1(_("Org.nr. %(org)s MVA") % {"org": payee["org_number"]}), new_x="LMARGIN", new_y="NEXT")
     doc.ln(8)
@@ -87,9 +88,13 @@ def invoice_pdf(invoice: Invoice, *, lines=None, payee: dict | None = None) -> b
     if customer.org_number:
         doc.cell(100, 5, _latin1(_("Org.nr. %(org)s") % {"org": customer.org_number}), new_x="LMARGIN", new_y="NEXT")
 
-    facts = [
-        (_("Fakturanummer"), str(invoice.number or "")), (_("Fakturadato"), _date(invoice.invoice_date)),
-        (_("Forfallsdato"), _date(invoice.due_date)), (_("KID"), invoice.kid),
+    if credit:
+        facts = [(_("Kreditnotanummer"), str(invoice.number)), (_("Dato"), _date(invoice.invoice_date)),
+                 (_("Krediterer faktura"), str(credit.number)), (_("Fakturadato"), _date(credit.invoice_date))]
+    else:
+        facts = [(_("Fakturanummer"), str(invoice.number or "")), (_("Fakturadato"), _date(invoice.invoice_date)),
+                 (_("Forfallsdato"), _date(invoice.due_date)), (_("KID"), invoice.kid)]
+    facts += [
         (_("Kundenummer"), customer.customer_number), (_("Leveringsdato"), _date(invoice.delivery_date)),
         (_("Ordrenummer"), invoice.order_number), (_("Ordredato"), _date(invoice.order_date)),
         (_("Prosjekt"), str(invoice.project) if invoice.project_id else ""),
@@ -136,18 +141,25 @@ def invoice_pdf(invoice: Invoice, *, lines=None, payee: dict | None = None) -> b
     for group in totals.groups:
         total_row(_("Mva %(rate)s %% av %(base)s") % {"rate": f"{group.rate:.0f}", "base": _kr(group.base)},
                   _kr(group.vat))
-    total_row(_("Å betale (%(currency)s)") % {"currency": invoice.currency}, _kr(totals.gross), bold=True)
-    doc.ln(8)
-
-    doc.set_font("Helvetica", "B", 10)
-    doc.cell(0, 6, _latin1(_("Betalingsinformasjon")), new_x="LMARGIN", new_y="NEXT")
-    doc.set_font("Helvetica", size=9)
-    doc.multi_cell(0, 5, _latin1(
-        _("Betal %(amount)s %(currency)s innen %(due)s og merk betalingen med KID %(kid)s.") % {
-            "amount": _kr(totals.gross), "currency": invoice.currency, "due": _date(invoice.due_date),
-            "kid": invoice.kid,
-        }
-    ))
+    if credit:
+        total_row(_("Kreditert (%(currency)s)") % {"currency": invoice.currency}, _kr(totals.gross), bold=True)
+        doc.ln(8)
+        doc.set_font("Helvetica", size=9)
+        doc.multi_cell(0, 5, _latin1(
+            _("Denne kreditnotaen krediterer faktura %(number)s av %(date)s i sin helhet. Ingenting skal betales.")
+            % {"number": credit.number, "date": _date(credit.invoice_date)}))
+    else:
+        total_row(_("Å betale (%(currency)s)") % {"currency": invoice.currency}, _kr(totals.gross), bold=True)
+        doc.ln(8)
+        doc.set_font("Helvetica", "B", 10)
+        doc.cell(0, 6, _latin1(_("Betalingsinformasjon")), new_x="LMARGIN", new_y="NEXT")
+        doc.set_font("Helvetica", size=9)
+        doc.multi_cell(0, 5, _latin1(
+            _("Betal %(amount)s %(currency)s innen %(due)s og merk betalingen med KID %(kid)s.") % {
+                "amount": _kr(totals.gross), "currency": invoice.currency, "due": _date(invoice.due_date),
+                "kid": invoice.kid,
+            }
+        ))
     if invoice.comment:
         doc.ln(2)
         doc.multi_cell(0, 5, _latin1(invoice.comment))

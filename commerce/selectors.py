@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext
 
 from tenants.models import Tenant
 
@@ -36,11 +37,14 @@ def payment_terms_list(*, tenant: Tenant) -> QuerySet[PaymentTerms]:
 
 
 def with_paid(qs: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    """Each invoice with `paid` (sum of its payments) and `outstanding`, in one query."""
+    """Each invoice with `paid` (sum of its payments), `credited` (its credit note's negative total) and
+    `outstanding`, in one query."""
     money = DecimalField(max_digits=14, decimal_places=2)
+    # An invoice has at most one credit note, so joining it does not repeat the payments being summed.
     return qs.annotate(
         paid=Coalesce(Sum("payments__amount"), Value(Decimal("0")), output_field=money),
-    ).annotate(outstanding=F("amount_gross") - F("paid"))
+        credited=Coalesce(Sum("credit_notes__amount_gross"), Value(Decimal("0")), output_field=money),
+    ).annotate(outstanding=F("amount_gross") + F("credited") - F("paid"))
 
 
 def invoice_list(*, tenant: Tenant, q: str = "", status: str = "") -> QuerySet[Invoice]:
@@ -89,6 +93,19 @@ class JournalRow:
     tripletex_kid: str
     # The journal's last send: sent, already there or failed, with Tripletex's words.
     record: object | None
+
+    @property
+    def result(self) -> str:
+        """The last send's outcome for this invoice in the journal's words (the log's are about records)."""
+        if self.record is None:
+            return ""
+        words = {"created": gettext("Sendt"), "unchanged": gettext("Fantes allerede"),
+                 "failed": gettext("Ikke sendt")}
+        return words.get(self.record.action) or self.record.get_action_display()
+
+    @property
+    def numbers_differ(self) -> bool:
+        return bool(self.tripletex_number) and self.tripletex_number != str(self.invoice.number)
 
 
 def journal_rows(*, journal: InvoiceJournal) -> list[JournalRow]:

@@ -274,8 +274,9 @@ def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoi
         raise ValidationError(_("En faktura må ha minst én linje."))
     totals = invoice_totals((line.vat_code, line.amount) for line in lines)
     if totals.gross <= 0:
-        raise ValidationError(_("Fakturaen må være på et beløp over null. Kreditnotaer lages ikke her ennå."))
-    number = (Invoice.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0) + 1
+        raise ValidationError(_("Fakturaen må være på et beløp over null. En utstedt faktura rettes med "
+                                "«Krediter» på fakturaen."))
+    number = _next_number(tenant)
     invoice.status = Invoice.Status.ISSUED
     invoice.number = number
     invoice.kid = kids.kid_for_invoice(number)
@@ -290,6 +291,59 @@ def invoice_issue(*, tenant: Tenant, invoice: Invoice, by: User | None) -> Invoi
     local_change_record(tenant=tenant, kind=INVOICE_KIND, local_id=invoice.id,
                         snapshot={"label": str(invoice), "number": str(number)})
     return invoice
+
+
+def _next_number(tenant: Tenant) -> int:
+    # The caller holds the company row's lock, so no other issue takes the same number.
+    return (Invoice.objects.filter(tenant=tenant).aggregate(n=Max("number"))["n"] or 0) + 1
+
+
+@transaction.atomic
+def invoice_credit(*, tenant: Tenant, invoice: Invoice, by: User | None, day: dt.date | None = None) -> Invoice:
+    """A credit note (kreditnota) for the whole of an issued invoice: its lines with the quantities negated,
+    the next number in the invoice series, its own PDF, no KID (nothing is to be paid). An invoice is
+    credited once; the connector then reverses the invoice's voucher in Tripletex."""
+    Tenant.objects.select_for_update().filter(pk=tenant.pk).values_list("pk", flat=True).get()
+    original = Invoice.objects.select_for_update(of=("self",)).select_related(
+        "customer", "project", "payment_terms").get(pk=invoice.pk, tenant=tenant)
+    if original.is_draft:
+        raise ValidationError(_("Bare en utstedt faktura kan krediteres."))
+    if original.is_credit_note:
+        raise ValidationError(_("En kreditnota kan ikke krediteres."))
+    earlier = Invoice.objects.filter(tenant=tenant, credited_invoice=original).first()
+    if earlier is not None:
+        raise ValidationError(_("Fakturaen er allerede kreditert med %(note)s.") % {"note": earlier})
+    day = day or timezone.localdate()
+    if day < original.invoice_date:
+        raise ValidationError(_("Kreditnotaen kan ikke dateres før fakturaen (%(date)s).")
+                              % {"date": original.invoice_date.strftime("%d.%m.%Y")})
+    lines = [InvoiceLine(tenant=tenant, position=line.position, description=line.description, product=line.product,
+                         unit_price=line.unit_price, quantity=-line.quantity, vat_code=line.vat_code,
+                         amount=line_amount(unit_price=line.unit_price, quantity=-line.quantity))
+             for line in original.lines.all()]
+    totals = invoice_totals((line.vat_code, line.amount) for line in lines)
+    number = _next_number(tenant)
+    note = Invoice(
+        tenant=tenant, status=Invoice.Status.ISSUED, number=number, invoice_date=day, due_date=day,
+        order_number=original.order_number, order_date=original.order_date, customer=original.customer,
+        department_number=original.department_number, project=original.project, currency=original.currency,
+        delivery_date=original.delivery_date, payment_terms=original.payment_terms, credited_invoice=original,
+        comment=_("Krediterer faktura %(number)s av %(date)s.") % {
+            "number": original.number, "date": original.invoice_date.strftime("%d.%m.%Y")},
+        amount_net=totals.net, amount_vat=totals.vat, amount_gross=totals.gross, issued_at=timezone.now(),
+        issued_by=by,
+    )
+    note.save()
+    for line in lines:
+        line.invoice = note
+    InvoiceLine.objects.bulk_create(lines)
+    with translation.override("nb"):
+        content = invoice_pdf(note, lines=lines)
+    note.pdf.save(f"kreditnota-{number}.pdf", ContentFile(content), save=False)
+    note.save(update_fields=["pdf", "updated_at"])
+    local_change_record(tenant=tenant, kind=INVOICE_KIND, local_id=note.id,
+                        snapshot={"label": str(note), "number": str(number)})
+    return note
 
 
 @transaction.atomic
@@ -334,7 +388,9 @@ def invoice_journals_daily(*, tenant: Tenant, today: dt.date) -> list[InvoiceJou
 
 def invoice_outstanding(invoice: Invoice) -> Decimal:
     paid = Payment.objects.filter(tenant_id=invoice.tenant_id, invoice=invoice).aggregate(s=Sum("amount"))["s"]
-    return invoice.amount_gross - (paid or Decimal("0"))
+    credited = Invoice.objects.filter(tenant_id=invoice.tenant_id, credited_invoice=invoice).aggregate(
+        s=Sum("amount_gross"))["s"]
+    return invoice.amount_gross + (credited or Decimal("0")) - (paid or Decimal("0"))
 
 
 # --- payments -----------------------------------------------------------------------------------------

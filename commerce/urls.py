@@ -10,6 +10,7 @@ urlpatterns = [
     path("fakturaer/<int:invoice_id>/rediger/", views.invoice_edit, name="invoice_edit"),
     path("fakturaer/<int:invoice_id>/utsted/", views.invoice_issue, name="invoice_issue"),
     path("fakturaer/<int:invoice_id>/pdf/", views.invoice_pdf, name="invoice_pdf"),
+    path("fakturaer/<int:invoice_id>/krediter/", views.invoice_credit, name="invoice_credit"),
     path("fakturabunter/", views.journal_list, name="journals"),
     path("fakturabunter/<int:journal_id>/", views.journal_detail, name="journal_detail"),
     path("fakturabunter/<int:journal_id>/send/", views.journal_send, name="journal_send"),

@@ -287,7 +287,7 @@ def invoice_edit(request, invoice_id: int):
 def invoice_detail(request, invoice_id: int):
     invoice = get_object_or_404(
         selectors.with_paid(Invoice.objects.filter(tenant=request.tenant)).select_related(
-            "customer", "project", "payment_terms"),
+            "customer", "project", "payment_terms", "credited_invoice"),
         pk=invoice_id,
     )
     lines = list(invoice.lines.select_related("product"))
@@ -296,6 +296,7 @@ def invoice_detail(request, invoice_id: int):
         "totals": invoice_totals((line.vat_code, line.amount) for line in lines),
         "payments": invoice.payments.select_related("registered_by"),
         "sales_order": invoice_sales_order(tenant=request.tenant, invoice=invoice),
+        "credit_note": invoice.credit_notes.first(),
     })
 
 
@@ -312,6 +313,19 @@ def invoice_issue(request, invoice_id: int):
     return redirect("commerce:invoice_detail", invoice_id=invoice.id)
 
 
+@require_POST
+@tenant_required(roles=APPROVERS)
+def invoice_credit(request, invoice_id: int):
+    invoice = get_object_or_404(Invoice, pk=invoice_id, tenant=request.tenant)
+    try:
+        note = services.invoice_credit(tenant=request.tenant, invoice=invoice, by=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("commerce:invoice_detail", invoice_id=invoice.id)
+    messages.success(request, _("%(note)s er laget og krediterer %(invoice)s.") % {"note": note, "invoice": invoice})
+    return redirect("commerce:invoice_detail", invoice_id=note.id)
+
+
 @tenant_required(roles=APPROVERS)
 def invoice_pdf(request, invoice_id: int):
     invoice = get_object_or_404(Invoice, pk=invoice_id, tenant=request.tenant)
@@ -321,7 +335,8 @@ def invoice_pdf(request, invoice_id: int):
         handle = invoice.pdf.open("rb")
     except FileNotFoundError:
         raise Http404 from None
-    return FileResponse(handle, content_type="application/pdf", filename=f"faktura-{invoice.number}.pdf")
+    name = "kreditnota" if invoice.is_credit_note else "faktura"
+    return FileResponse(handle, content_type="application/pdf", filename=f"{name}-{invoice.number}.pdf")
 
 
 # --- invoice journals ("bunter", seed 002) -------------------------------------------------------------
@@ -361,12 +376,15 @@ def journal_send(request, journal_id: int):
 
     journal = get_object_or_404(InvoiceJournal, pk=journal_id, tenant=request.tenant)
     try:
-        journal_send_request(journal=journal, by=request.user)
+        run = journal_send_request(journal=journal, by=request.user)
     except ActionRefused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("%(journal)s sendes til Tripletex. Resultatet kommer her og i "
-                                    "synkroniseringsloggen.") % {"journal": journal})
+        run.refresh_from_db(fields=["finished_at"])
+        # A worker that was quick (or a task run in this request) has already put the result on the page.
+        if run.finished_at is None:
+            messages.success(request, _("%(journal)s sendes til Tripletex. Resultatet kommer her og i "
+                                        "synkroniseringsloggen.") % {"journal": journal})
     return redirect("commerce:journal_detail", journal_id=journal.id)
 
 

@@ -114,15 +114,27 @@ def _kid(number: int) -> str:
     return digits + str((10 - total % 10) % 10)
 
 
-def invoice_order(req: Request) -> Response:
-    order = get_obj(req, "order")
-    raw = req.params.get("invoiceDate")
+def _invoice_date(req: Request, raw) -> date:
     if not raw:
         raise errors.required("invoiceDate")
     try:
-        invoice_date = date.fromisoformat(raw)
-    except ValueError:
+        return date.fromisoformat(raw)
+    except (TypeError, ValueError):
         raise errors.validation("invoiceDate", "Ugyldig dato.")
+
+
+def _invoice_number_free(req: Request) -> int:
+    # Tripletex's own series, which skips a number the API gave an invoice so it never makes a second one.
+    used = {inv.get("invoiceNumber") for inv in req.company.objects["invoice"].values()}
+    number = req.company.next_number("invoice")
+    while number in used:
+        number = req.company.next_number("invoice")
+    return number
+
+
+def _make_invoice(req: Request, order: dict, invoice_date: date, *, number: int = 0, kid: str = "",
+                  due: date | None = None) -> dict:
+    """An invoice of the order. A number given that another invoice has is refused, as Tripletex does."""
     if order.get("_invoice"):
         raise errors.validation("order", "Ordren er allerede fakturert.")
     if req.app.settings.get("no_bank_account"):
@@ -133,26 +145,99 @@ def invoice_order(req: Request) -> Response:
     lines = [ln for ln in lines if ln is not None]
     if not lines:
         raise errors.validation("orderLines", "Ordren har ingen ordrelinjer.")
+    if number:
+        if any(inv.get("invoiceNumber") == number for inv in req.company.objects["invoice"].values()):
+            raise errors.validation("invoiceNumber", f"Fakturanummer {number} er allerede i bruk.")
+    else:
+        number = _invoice_number_free(req)
     ex = _money(sum(ln["amountExcludingVatCurrency"] for ln in lines))
     inc = _money(sum(ln["amountIncludingVatCurrency"] for ln in lines))
-    number = req.company.next_number("invoice")
-    due = invoice_date + timedelta(days=int(order.get("invoicesDueIn", 14) or 0))
+    due = due or invoice_date + timedelta(days=int(order.get("invoicesDueIn", 14) or 0))
     inv = {"invoiceNumber": number, "invoiceDate": invoice_date.isoformat(), "invoiceDueDate": due.isoformat(),
            "customer": dict(order["customer"]), "orders": [{"id": order["id"]}],
-           "orderLines": [{"id": ln["id"]} for ln in lines], "kid": _kid(number),
+           "orderLines": [{"id": ln["id"]} for ln in lines], "kid": kid or _kid(number),
            "amount": inc, "amountCurrency": inc, "amountExcludingVat": ex, "amountExcludingVatCurrency": ex,
            "amountOutstanding": inc, "amountCurrencyOutstanding": inc, "amountOutstandingTotal": inc,
            "amountCurrencyOutstandingTotal": inc, "isCredited": False, "isCreditNote": False,
-           "isCharged": True, "isApproved": True, "deliveryDate": order.get("deliveryDate", raw),
+           "isCharged": True, "isApproved": True, "deliveryDate": order.get("deliveryDate", invoice_date.isoformat()),
            "invoiceComment": order.get("invoiceComment", ""), "comment": ""}
     if order.get("currency"):
         inv["currency"] = dict(order["currency"])
     req.app.store.insert(req.company, "invoice", inv)
     req.app.store.update(req.company, "order", order, {"_invoice": inv["id"]})
+    return inv
+
+
+def invoice_order(req: Request) -> Response:
+    order = get_obj(req, "order")
+    inv = _make_invoice(req, order, _invoice_date(req, req.params.get("invoiceDate")))
     paid = req.params.get("paidAmount")
     if paid and req.params.get("paymentTypeId"):
         _pay(req, inv, float(paid))
     return value_response(req, "invoice", inv)
+
+
+def post_invoice(req: Request) -> Response:
+    """`POST /invoice`: the invoice of one order (by id, or a new one inside it), with `invoiceNumber` (0 or
+    absent: Tripletex numbers it) and `kid` as given."""
+    body = req.body
+    if not isinstance(body, dict):
+        raise errors.bad_request("Request body must be a JSON object")
+    orders = body.get("orders")
+    if not isinstance(orders, list) or len(orders) != 1 or not isinstance(orders[0], dict):
+        raise errors.validation("orders", "Fakturaen må ha nøyaktig én ordre.")
+    invoice_date = _invoice_date(req, body.get("invoiceDate"))
+    due = None
+    if body.get("invoiceDueDate"):
+        try:
+            due = date.fromisoformat(body["invoiceDueDate"])
+        except (TypeError, ValueError):
+            raise errors.validation("invoiceDueDate", "Ugyldig dato.")
+    number = body.get("invoiceNumber") or 0
+    if not isinstance(number, int) or number < 0:
+        raise errors.validation("invoiceNumber", "Fakturanummeret må være et positivt heltall.")
+    kid = body.get("kid") or ""
+    if not isinstance(kid, str) or (kid and not kid.isdigit()):
+        raise errors.validation("kid", "KID kan bare inneholde sifre.")
+    ref = orders[0]
+    if set(ref) == {"id"}:
+        order = get_obj(req, "order", ref["id"])
+    else:
+        made = post_order(Request(**{**req.__dict__, "body": ref})).body["value"]
+        order = req.company.get("order", made["id"])
+    customer = (body.get("customer") or {}).get("id")
+    if customer is not None and customer != order["customer"]["id"]:
+        raise errors.validation("customer", "Kunden på fakturaen er ikke kunden på ordren.")
+    inv = _make_invoice(req, order, invoice_date, number=number, kid=kid, due=due)
+    paid = req.params.get("paidAmount")
+    if paid and req.params.get("paymentTypeId"):
+        _pay(req, inv, float(paid))
+    return value_response(req, "invoice", inv, 201)
+
+
+def credit_invoice(req: Request) -> Response:
+    """`PUT /invoice/{id}/:createCreditNote?date=`: a credit note for the whole invoice, numbered in Tripletex's
+    series, pointing at it (`creditedInvoice`); the invoice is then `isCredited`, and is credited once."""
+    inv = get_obj(req, "invoice")
+    credit_date = _invoice_date(req, req.params.get("date")) if req.params.get("date") else None
+    if credit_date is None:
+        raise errors.required("date")
+    if inv.get("isCredited") or inv.get("isCreditNote"):
+        raise errors.validation("id", f"Faktura {inv['invoiceNumber']} er allerede kreditert.")
+    number = _invoice_number_free(req)
+    negated = {k: _money(-float(inv[k])) for k in (
+        "amount", "amountCurrency", "amountExcludingVat", "amountExcludingVatCurrency", "amountOutstanding",
+        "amountCurrencyOutstanding", "amountOutstandingTotal", "amountCurrencyOutstandingTotal")}
+    note = {"invoiceNumber": number, "invoiceDate": credit_date.isoformat(), "invoiceDueDate": credit_date.isoformat(),
+            "customer": dict(inv["customer"]), "orders": [dict(o) for o in inv.get("orders", [])], "kid": "",
+            **negated, "isCredited": False, "isCreditNote": True, "creditedInvoice": inv["id"], "isCharged": True,
+            "isApproved": True, "deliveryDate": inv.get("deliveryDate", credit_date.isoformat()),
+            "invoiceComment": req.params.get("comment", ""), "comment": req.params.get("comment", "")}
+    if inv.get("currency"):
+        note["currency"] = dict(inv["currency"])
+    req.app.store.insert(req.company, "invoice", note)
+    req.app.store.update(req.company, "invoice", inv, {"isCredited": True})
+    return value_response(req, "invoice", note)
 
 
 def _pay(req: Request, inv: dict, amount: float) -> None:
@@ -279,6 +364,47 @@ def post_voucher(req: Request) -> Response:
     return value_response(req, "voucher", voucher, 201)
 
 
+def reverse_voucher(req: Request) -> Response:
+    """`PUT /ledger/voucher/{id}/:reverse?date=`: a voucher with every posting negated; the two point at each
+    other through `reverseVoucher`, and a voucher is reversed once."""
+    voucher = get_obj(req, "voucher")
+    raw = req.params.get("date")
+    if not raw:
+        raise errors.required("date")
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        raise errors.validation("date", "Ugyldig dato.")
+    if voucher.get("reverseVoucher"):
+        raise errors.validation("id", f"Bilag {voucher.get('numberAsString', voucher['id'])} er allerede reversert.")
+    if any(p.employee_id is None and p.covers(day, None) for p in req.company.locks):
+        msg = f"Perioden er stengt for føring. Datoen {raw} er i en lukket periode."
+        raise errors.ApiError(422, 15000, msg, developer="PERIOD_CLOSED", validation=[("date", msg)])
+    store = req.app.store
+    number = req.company.next_number(f"voucher-{day.year}")
+    reversal = {"date": raw, "description": f"Reversering av bilag {voucher.get('numberAsString', '')}".strip(),
+                "number": number, "year": day.year, "numberAsString": f"{number}-{day.year}",
+                "reverseVoucher": {"id": voucher["id"]}}
+    store.insert(req.company, "voucher", reversal, fire=False)
+    refs = []
+    for ref in voucher.get("postings", []):
+        posting = req.company.get("posting", ref["id"])
+        if posting is None:
+            continue
+        copy = {k: v for k, v in posting.items() if k not in ("id", "version", "url", "changes", "voucher")
+                and not k.startswith("_")}
+        for money in ("amount", "amountCurrency", "amountGross", "amountGrossCurrency"):
+            if copy.get(money) is not None:
+                copy[money] = _money(-float(copy[money]))
+        copy.update(date=raw, voucher={"id": reversal["id"]})
+        store.insert(req.company, "posting", copy, fire=False)
+        refs.append({"id": copy["id"]})
+    reversal["postings"] = refs
+    store.update(req.company, "voucher", voucher, {"reverseVoucher": {"id": reversal["id"]}})
+    store._fire(req.company, "voucher", "create", reversal)
+    return value_response(req, "voucher", reversal)
+
+
 def _voucher_defaults(req: Request, obj: dict) -> None:
     try:
         date.fromisoformat(obj.get("date", ""))
@@ -381,10 +507,13 @@ def register(router) -> None:
     router.add("GET", "/order/orderline/{id}", lambda req: value_response(req, "orderline", get_obj(req, "orderline")))
     router.add("PUT", "/order/{id}/:invoice", invoice_order)
     crud(router, "invoice", post=False, put=False)
+    router.add("POST", "/invoice", post_invoice)
     router.add("PUT", "/invoice/{id}/:payment", pay_invoice)
+    router.add("PUT", "/invoice/{id}/:createCreditNote", credit_invoice)
     crud(router, "voucher", post=False, put=False)
     router.add("POST", "/ledger/voucher", post_voucher)
     router.add("POST", "/ledger/voucher/{voucherId}/attachment", post_attachment)
+    router.add("PUT", "/ledger/voucher/{id}/:reverse", reverse_voucher)
     crud(router, "posting", post=False, put=False)
     router.add("POST", "/purchaseOrder/orderline", post_po_line)
     router.add("POST", "/purchaseOrder/orderline/list", post_po_lines)

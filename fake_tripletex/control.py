@@ -3,7 +3,8 @@
 Endpoints (JSON in, JSON out):
   GET    /_fake/health
   POST   /_fake/companies                      {name, employees, projects, wage_types, customers, suppliers,
-                                                products, activities, applications: [...]}
+                                                products, activities, applications: [...], demo: bool
+                                                (made as Demo AS is)}
   GET    /_fake/companies
   POST   /_fake/companies/{cid}/tokens         {application, employee_id?}  -> employee token
   POST   /_fake/tokens/revoke                  {token}
@@ -95,7 +96,7 @@ def _dispatch(app, method, parts, params, body):
         if len(parts) == 1 and method == "POST":
             sizes = {k: int(v) for k, v in body.items() if k in SIZE_KEYS}
             company = datagen.create_company(store, body.get("name") or "Testfirma AS", sizes,
-                                             applications=body.get("applications"))
+                                             demo=bool(body.get("demo")), applications=body.get("applications"))
             info = company_info(app, company)
             info["consumer_tokens"] = {app_name: tok for tok, app_name in store.consumer_tokens.items()}
             return 201, info

@@ -19,6 +19,12 @@ DEMO_PEOPLE = [
     ("Per", "Johansen", "per@demo.no"), ("Nora", "Berg", "nora@demo.no"), ("Emil", "Larsen", "emil@demo.no"),
     ("Sara", "Eriksen", "sara@demo.no"),
 ]
+# The demo company's first customer is the customer of the GrønnJobb demo's invoices and projects (`seed_demo`),
+# with the same number and fields, so its invoices find it in Tripletex and an import leaves it as it is.
+DEMO_CUSTOMER = {"name": "Fjordkaffe AS", "organizationNumber": "987654309", "email": "post@fjordkaffe.no",
+                 "invoiceEmail": "post@fjordkaffe.no", "phoneNumber": "55301000", "website": "www.fjordkaffe.no",
+                 "invoicesDueIn": 30, "displayName": "Fjordkaffe AS (10001)"}
+DEMO_CUSTOMER_ADDRESS = {"addressLine1": "Bryggen 1", "postalCode": "5003", "city": "Bergen"}
 LAST = ["Hansen", "Johansen", "Olsen", "Larsen", "Andersen", "Pedersen", "Nilsen", "Kristiansen", "Jensen",
         "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg", "Haugen", "Hagen", "Johannessen", "Andreassen",
         "Jacobsen", "Dahl", "Jørgensen", "Halvorsen", "Lund", "Sørensen", "Bakken", "Solberg", "Strand",
@@ -242,6 +248,9 @@ def _customers(ins, company: Company, n: int, currency, demo: bool) -> list[dict
                                                                       "country": {"id": company.counters["country_no"]},
                                                                       "version": 0},
                 "website": f"www.{_slug(name)}.no", "displayName": f"{name} ({number})"}
+        if demo and i == 0:
+            cust.update(DEMO_CUSTOMER)
+            cust["postalAddress"].update(DEMO_CUSTOMER_ADDRESS)
         out.append(ins("customer", cust))
     return out
 
@@ -289,7 +298,8 @@ def _projects(ins, company: Company, n: int, employees, customers, depts, demo: 
         if managers:
             p["projectManager"] = {"id": managers[i % len(managers)]["id"]}
         if customers and i % 5 != 4:
-            p["customer"] = {"id": customers[i % len(customers)]["id"]}
+            # The demo's first two projects are the GrønnJobb demo's, both for its one customer.
+            p["customer"] = {"id": customers[0 if demo and i < 2 else i % len(customers)]["id"]}
         if demo:
             # Demo rules: 12-14 are sub-projects of 1-3, 4 and 9 internal, 7 closed, 10 has no start date.
             if i >= 12 and made:

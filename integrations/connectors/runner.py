@@ -35,9 +35,14 @@ CLAIM_TIMEOUT_S = 300
 # Changes one push task sends before it queues itself again behind other companies.
 CHANGES_PER_TASK = 50
 
-_WORKER = f"{socket.gethostname()}:{os.getpid()}"
 # A handler sets this as a change's message before a create whose answer may be lost (see `_put_back`).
 IN_DOUBT = "in_doubt"
+
+
+def worker_id() -> str:
+    """Who holds a claim: this host and process, read at claim time. A value kept from import would name the
+    Celery worker's parent in every pool child it forks, so a claim left by a child that died looked alive."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _live(tenant: Tenant, name: str) -> tuple[Connection, ConnectorConfig] | None:
@@ -149,7 +154,7 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
             if not Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).exists():
                 break  # removed half-way: the rest wait, as changes do while the integration is removed
             claimed = OutboundChange.objects.filter(id=change_id, state=OutboundChange.State.PENDING).update(
-                state=OutboundChange.State.SENDING, claimed_by=_WORKER, claimed_at=timezone.now(),
+                state=OutboundChange.State.SENDING, claimed_by=worker_id(), claimed_at=timezone.now(),
             )
             if not claimed:
                 continue  # another worker has it
@@ -174,6 +179,11 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
                     _record_failure(runs[connector.name], change, exc)
                 _failed_attempt(change, exc)
                 continue
+            except Exception:
+                # Anything else (a locked database, a bug) fails the task, but the claim must not outlive it:
+                # a live worker's claim is not swept until it is old, and the change would wait that long.
+                _put_back(change, retry_in=RETRY_BACKOFF_S)
+                raise
             _finish_change(change, message="" if handled else _("Ingen påslått integrasjon sender dette."))
             outcome.sent += 1
     finally:

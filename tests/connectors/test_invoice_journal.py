@@ -104,19 +104,53 @@ def test_journal_costs_two_calls_per_invoice_after_a_few_reads(shop):
     assert calls <= 2 * len(invoices) + 5, {k: after[k] - before.get(k, 0) for k in after}
 
 
-def test_both_numbers_are_kept_and_shown_when_tripletex_numbers_the_invoice_otherwise(shop):
-    _issue(shop)  # number 1 here, never sent: Tripletex's own numbering gives the next one 1
+def test_invoice_carries_our_invoice_number_and_kid_into_tripletex(shop):
+    _issue(shop)  # number 1 here, never sent: Tripletex's own numbering would have given the next one 1
     invoice = _issue(shop)
 
     journal, run = _send(shop, [invoice])
 
-    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
     (made,) = _invoices(shop)
-    assert (link.synced_values["invoice_number"], link.synced_values["kid"]) == (str(made["invoiceNumber"]),
-                                                                                  made["kid"])
-    assert str(made["invoiceNumber"]) != str(invoice.number)
+    assert (made["invoiceNumber"], made["kid"]) == (invoice.number, invoice.kid)
+    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
+    assert (link.synced_values["invoice_number"], link.synced_values["kid"]) == (str(invoice.number), invoice.kid)
+    record = SyncRecord.objects.get(run=run, local_id=invoice.id)
+    assert (record.action, record.message) == (A.CREATED, "")
+
+
+def test_invoice_number_taken_in_tripletex_is_numbered_there_keeps_our_kid_and_shows_both_numbers(shop):
+    by_hand = _order_invoiced_in_tripletex(shop)  # Tripletex's own series: its first invoice is number 1
+    invoice = _issue(shop)
+    assert invoice.number == by_hand["invoiceNumber"]
+
+    journal, run = _send(shop, [invoice])
+
+    assert run.status == SyncRun.Status.SUCCEEDED, run.message
+    made = next(i for i in _invoices(shop) if i["id"] != by_hand["id"])
+    assert made["invoiceNumber"] != invoice.number and made["kid"] == invoice.kid
+    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
+    assert link.synced_values["invoice_number"] == str(made["invoiceNumber"])
     message = SyncRecord.objects.get(run=run, local_id=invoice.id).message
+    assert f"Fakturanummer {invoice.number} var allerede brukt i Tripletex" in message
     assert f"nummer {made['invoiceNumber']} (vårt: {invoice.number})" in message
+    with scope(tenant=shop.tenant):
+        from commerce.selectors import journal_rows
+
+        (row,) = journal_rows(journal=journal)
+    assert row.tripletex_number == str(made["invoiceNumber"])
+
+
+def _order_invoiced_in_tripletex(shop) -> dict:
+    """An invoice someone made in Tripletex's own screens, numbered in its own series."""
+    session = shop.fake.session(employee_token=shop.connection.employee_token)
+    customer = shop.customers()[0]["id"]
+    order = session.post(f"{shop.fake.base_url}/order", json={
+        "customer": {"id": customer}, "orderDate": DAY.isoformat(), "deliveryDate": DAY.isoformat(),
+        "orderLines": [{"description": "For hånd", "count": 1, "unitPriceExcludingVatCurrency": 100}]}, timeout=10)
+    made = session.put(f"{shop.fake.base_url}/order/{order.json()['value']['id']}/:invoice",
+                       params={"invoiceDate": DAY.isoformat()}, timeout=10)
+    assert made.status_code == 200, made.text
+    return made.json()["value"]
 
 
 def test_invoice_whose_customer_is_not_in_tripletex_stops_with_a_clear_message_and_is_not_created(shop):
@@ -179,20 +213,20 @@ def test_order_made_before_a_lost_answer_is_found_by_number_and_not_made_again(s
     from integrations.tripletex import TripletexClient
 
     invoice = _issue(shop)
-    original = TripletexClient.order_invoice
+    original = TripletexClient.invoice_create
 
     def killed(self, *args, **kwargs):
         original(self, *args, **kwargs)  # Tripletex made the invoice; the worker died before it heard so
         raise SystemExit
 
-    monkeypatch.setattr(TripletexClient, "order_invoice", killed)
+    monkeypatch.setattr(TripletexClient, "invoice_create", killed)
     with scope(tenant=shop.tenant):
         journal = services.invoice_journal_create(tenant=shop.tenant, invoice_ids=[invoice.id], by=None)
     run = journals.journal_send_request(journal=journal)
     with pytest.raises(SystemExit):
         journals.journal_run_execute(run=run, journal=journal)
     Link.objects.filter(tenant=shop.tenant, kind="invoice").delete()  # not even the order's id was kept
-    monkeypatch.setattr(TripletexClient, "order_invoice", original)
+    monkeypatch.setattr(TripletexClient, "invoice_create", original)
 
     # The broker hands the unacknowledged task to another worker.
     journals.journal_run_execute(run=run, journal=journal)
@@ -251,9 +285,11 @@ def test_admin_groups_issued_invoices_into_a_journal_on_the_page_and_sends_it(sh
 
     journal.refresh_from_db()
     assert journal.status == InvoiceJournal.Status.SENDING and len(queued) == 1
+    waiting = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
+    assert "sendes til Tripletex" in waiting and 'hx-trigger="every 1s"' in waiting  # it asks again by itself
     run = journals.journal_run_execute(run=journal.run, journal=journal)
     detail = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
-    assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail
+    assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail and "hx-trigger" not in detail
 
 
 def test_journal_is_not_sent_while_the_connector_is_off(shop, world):
@@ -276,3 +312,60 @@ def test_journal_pages_are_for_admins_only(shop, world):
     from django.urls import reverse
 
     assert world.client_for(world.carol).get(reverse("commerce:journals")).status_code in (302, 403, 404)
+
+
+def _credit(shop, invoice, day=DAY + dt.timedelta(days=5)):
+    with scope(tenant=shop.tenant):
+        return services.invoice_credit(tenant=shop.tenant, invoice=invoice, by=None, day=day)
+
+
+def test_credit_note_in_a_journal_becomes_tripletexs_credit_note_of_the_invoice_it_credits_once(shop):
+    invoice = _issue(shop)
+    _send(shop, [invoice])
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    assert run.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=run)]
+    theirs = {i["id"]: i for i in _invoices(shop)}
+    original = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values[
+        "invoice_id"]]
+    made = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id).synced_values["invoice_id"]]
+    assert original["isCredited"] and made["isCreditNote"] and made["creditedInvoice"] == original["id"]
+    assert made["amount"] == -original["amount"] and made["invoiceDate"] == note.invoice_date.isoformat()
+    record = SyncRecord.objects.get(run=run, local_id=note.id)
+    assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_CREDIT_NOTE))
+
+    again = _resend(shop, journal)
+
+    assert SyncRecord.objects.get(run=again, local_id=note.id).action == A.UNCHANGED
+    assert len(_invoices(shop)) == 2 and len(_orders(shop)) == 1
+
+
+def test_credit_note_whose_invoice_is_not_invoiced_in_tripletex_stops_with_a_clear_message(shop):
+    invoice = _issue(shop)
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    failed = SyncRecord.objects.get(run=run, local_id=note.id)
+    assert failed.action == A.FAILED and f"faktura {invoice.number}, som ikke er fakturert i Tripletex" in \
+        failed.message
+    assert _invoices(shop) == []
+
+
+def test_invoice_credited_by_hand_in_tripletex_is_linked_to_our_credit_note_not_credited_again(shop):
+    invoice = _issue(shop)
+    _send(shop, [invoice])
+    theirs = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values["invoice_id"]
+    session = shop.fake.session(employee_token=shop.connection.employee_token)
+    by_hand = session.put(f"{shop.fake.base_url}/invoice/{theirs}/:createCreditNote",
+                          params={"date": (DAY + dt.timedelta(days=1)).isoformat()}, timeout=10).json()["value"]
+    note = _credit(shop, invoice)
+
+    journal, run = _send(shop, [note])
+
+    assert len(_invoices(shop)) == 2
+    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id)
+    assert link.synced_values["invoice_id"] == by_hand["id"]
+    assert SyncRecord.objects.get(run=run, local_id=note.id).rule == str(rules.JOURNAL_CREDITED_THERE)

@@ -199,3 +199,43 @@ def test_enable_starts_a_first_run_and_disable_stops_sending(world, connected, p
     with scope(tenant=world.a):
         connector_disable(tenant=world.a, name="probe", by=world.alice)
     assert _record(world.a, ProjectFactory(tenant=world.a).id) is None
+
+
+def test_a_claim_names_the_process_that_claims_not_the_one_that_imported_the_runner(world, connected, probe,
+                                                                                     monkeypatch):
+    # Celery's pool children are forked from the worker that imported the runner; each must claim as itself,
+    # or a claim left by a child that died carries its living parent's pid and is never put back.
+    _enable(world.a)
+    change = _record(world.a, ProjectFactory(tenant=world.a).id)
+    seen = []
+    _handler(monkeypatch, lambda ctx, ch: seen.append(OutboundChange.objects.get(id=ch.id).claimed_by))
+    monkeypatch.setattr(runner.os, "getpid", lambda: 424242)
+
+    _push(world.a)
+
+    assert seen == [f"{runner.socket.gethostname()}:424242"]
+    assert OutboundChange.objects.get(id=change.id).state == OutboundChange.State.DONE
+
+
+def test_a_change_whose_handler_fails_unexpectedly_is_put_back_not_left_claimed(world, connected, probe,
+                                                                                monkeypatch):
+    _enable(world.a)
+    change = _record(world.a, ProjectFactory(tenant=world.a).id)
+
+    def broken(ctx, ch):
+        raise RuntimeError("database is locked")
+
+    _handler(monkeypatch, broken)
+
+    with pytest.raises(RuntimeError):
+        _push(world.a)
+
+    change.refresh_from_db()
+    assert (change.state, change.claimed_by, change.attempts) == (OutboundChange.State.PENDING, "", 1)
+    assert change.next_attempt_at is not None
+
+
+def _handler(monkeypatch, handle_local_change) -> None:
+    """The probe with another local-change handler, for this test (the probe fixture unregisters it after)."""
+    probe = registry.get("probe")
+    registry._CONNECTORS["probe"] = dataclasses.replace(probe, handle_local_change=handle_local_change)

@@ -35,6 +35,29 @@ def test_order_invoice_and_payment_flow(api):
     assert api.get(api.base + "/invoice").status_code == 422
 
 
+def test_post_invoice_takes_the_invoice_number_and_kid_given_and_refuses_a_number_in_use(api):
+    customer = ids(api, "/customer", isInactive="false")[0]
+    order = {"customer": {"id": customer}, "orderDate": "2031-05-01", "deliveryDate": "2031-05-01",
+             "orderLines": [{"description": "Arbeid", "count": 1, "unitPriceExcludingVatCurrency": 100}]}
+    first = api.post(api.base + "/order", json=order).json()["value"]["id"]
+    r = api.post(api.base + "/invoice", params={"sendToCustomer": "false"}, json={
+        "invoiceNumber": 7001, "kid": "0070014", "invoiceDate": "2031-05-02", "invoiceDueDate": "2031-05-16",
+        "customer": {"id": customer}, "orders": [{"id": first}]})
+    assert r.status_code == 201, r.text
+    made = r.json()["value"]
+    assert (made["invoiceNumber"], made["kid"], made["invoiceDueDate"]) == (7001, "0070014", "2031-05-16")
+
+    taken = api.post(api.base + "/invoice", json={"invoiceNumber": 7001, "invoiceDate": "2031-05-02",
+                                                  "orders": [order]})
+    assert taken.status_code == 422 and taken.json()["validationMessages"][0]["field"] == "invoiceNumber"
+
+    numbered = api.post(api.base + "/invoice", json={"invoiceNumber": 0, "invoiceDate": "2031-05-02",
+                                                     "orders": [order]})
+    assert numbered.status_code == 201 and numbered.json()["value"]["invoiceNumber"] not in (0, 7001)
+    again = api.post(api.base + "/invoice", json={"invoiceDate": "2031-05-02", "orders": [{"id": first}]})
+    assert again.status_code == 422
+
+
 def test_voucher_postings_must_balance_and_attachment_upload(api):
     acc = {a["number"]: a["id"] for a in api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]}
     customer = ids(api, "/customer")[0]
@@ -109,3 +132,38 @@ def test_voucher_in_a_closed_period_is_refused(api, fake_tripletex):
     finally:
         fake_tripletex.unlock_all(cid)
     assert r.status_code == 422 and "stengt" in r.json()["message"]
+
+
+def test_voucher_reverse_negates_every_posting_links_both_ways_and_happens_once(api):
+    accounts = api.get(api.base + "/ledger/account", params={"fields": "id,number"}).json()["values"]
+    acc = {a["number"]: a["id"] for a in accounts}
+    made = api.post(api.base + "/ledger/voucher", params={"sendToLedger": "true"}, json={
+        "date": "2031-07-01", "description": "Faktura 9", "externalVoucherNumber": "GJ-9",
+        "postings": [{"row": 1, "account": {"id": acc[1500]}, "amountGross": 100, "amountGrossCurrency": 100},
+                     {"row": 2, "account": {"id": acc[3100]}, "amountGross": -100, "amountGrossCurrency": -100}]})
+    vid = made.json()["value"]["id"]
+    r = api.put(f"{api.base}/ledger/voucher/{vid}/:reverse", params={"date": "2031-07-05"})
+    assert r.status_code == 200, r.text
+    reversal = r.json()["value"]
+    fields = {"fields": "id,date,reverseVoucher(id),postings(amountGross,account(number))"}
+    got = api.get(f"{api.base}/ledger/voucher/{reversal['id']}", params=fields).json()["value"]
+    assert got["date"] == "2031-07-05" and got["reverseVoucher"]["id"] == vid
+    assert sorted((p["account"]["number"], p["amountGross"]) for p in got["postings"]) == [(1500, -100), (3100, 100)]
+    original = api.get(f"{api.base}/ledger/voucher/{vid}", params=fields).json()["value"]
+    assert original["reverseVoucher"]["id"] == reversal["id"]
+    assert api.put(f"{api.base}/ledger/voucher/{vid}/:reverse", params={"date": "2031-07-05"}).status_code == 422
+
+
+def test_create_credit_note_credits_the_whole_invoice_once(api):
+    customer = ids(api, "/customer", isInactive="false")[0]
+    order = api.post(api.base + "/order", json={
+        "customer": {"id": customer}, "orderDate": "2031-08-01", "deliveryDate": "2031-08-01",
+        "orderLines": [{"description": "Arbeid", "count": 2, "unitPriceExcludingVatCurrency": 100}]}).json()["value"]
+    invoice = api.put(f"{api.base}/order/{order['id']}/:invoice", params={"invoiceDate": "2031-08-02"}).json()["value"]
+    r = api.put(f"{api.base}/invoice/{invoice['id']}/:createCreditNote", params={"date": "2031-08-05"})
+    assert r.status_code == 200, r.text
+    note = r.json()["value"]
+    assert note["isCreditNote"] and note["creditedInvoice"] == invoice["id"] and note["amount"] == -invoice["amount"]
+    assert api.get(f"{api.base}/invoice/{invoice['id']}", params={"fields": "isCredited"}).json()["value"]["isCredited"]
+    assert api.put(f"{api.base}/invoice/{invoice['id']}/:createCreditNote",
+                   params={"date": "2031-08-05"}).status_code == 422

@@ -1,6 +1,6 @@
 """Us → Tripletex (seed 002): a journal ("bunt") of issued invoices, each an invoiced order in Tripletex.
 
-Per invoice: `POST /order` with its lines, then `PUT /order/{id}/:invoice`; two calls. What the journal's
+Per invoice: `POST /order` with its lines, then `POST /invoice` for that order; two calls. What the journal's
 invoices refer to (customers by number, departments, projects, currencies, VAT types) is read once per
 send with list calls, so the calls per invoice stay two whatever the journal's size.
 
@@ -9,8 +9,10 @@ the invoice), and `Invoice.journal_attempted_at` is committed before the order i
 lost answer (a timeout, a killed worker) first looks the order up by its number and our invoice number
 (`reference`), and the invoice by that order, and creates only what is not there.
 
-Tripletex numbers the invoice and makes its KID itself: `:invoice` takes neither (the spec has no such
-parameters). Tripletex's number and KID are kept on the link and shown next to ours when they differ.
+The invoice carries our invoice number and KID: `POST /invoice` takes both (`PUT /order/{id}/:invoice`,
+which this used before, takes neither). Tripletex's UI numbers invoices in its own series, so our number
+may already be taken there; then Tripletex numbers this one and our KID stays, so payments still match.
+Tripletex's number and KID are kept on the link and shown next to ours when they differ.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ class Refused(Exception):
 def journal_send(ctx: SyncContext, journal: InvoiceJournal) -> None:
     """Send every invoice of the journal that is not in Tripletex yet; one log record per invoice."""
     invoices = list(Invoice.objects.filter(tenant=ctx.tenant, journal=journal, status=Invoice.Status.ISSUED)
-                    .select_related("customer", "project").prefetch_related("lines").order_by("number"))
+                    .select_related("customer", "project", "credited_invoice").prefetch_related("lines")
+                    .order_by("number"))
     links = {link.local_id: link for link in Link.objects.filter(
         tenant=ctx.tenant, tripletex_company_id=ctx.company_id, kind=INVOICE, local_id__in=[i.id for i in invoices])}
     waiting = [i for i in invoices if not _done(links.get(i.id))]
@@ -82,6 +85,9 @@ def _done(link: Link | None) -> bool:
 def _send(ctx: SyncContext, invoice: Invoice, link: Link | None, refs: _References) -> None:
     if ctx.cache.get("stop"):
         raise Refused(ctx.cache["stop"], rules.JOURNAL_FAILED)
+    if invoice.is_credit_note:
+        _credit_note_send(ctx, invoice, refs)
+        return
     order_id = link.synced_values.get("order_id") if link else None
     body = _order_body(invoice, refs)
     rule = rules.JOURNAL_SENT
@@ -101,19 +107,74 @@ def _send(ctx: SyncContext, invoice: Invoice, link: Link | None, refs: _Referenc
             _invoiced(ctx, invoice, link, found, rules.JOURNAL_FOUND_AFTER_DOUBT)
             return
     _link_values(link, invoicing=True)
+    body = {"invoiceNumber": invoice.number, "invoiceDate": invoice.invoice_date.isoformat(),
+            "invoiceDueDate": (invoice.due_date or invoice.invoice_date).isoformat(),
+            "customer": {"id": refs.customers[invoice.customer.customer_number.strip()]},
+            "orders": [{"id": order_id}]}
+    if invoice.kid:
+        body["kid"] = invoice.kid
+    notes = []
     try:
-        made = ctx.client.order_invoice(order_id, invoice_date=invoice.invoice_date)
+        try:
+            made = ctx.client.invoice_create(body)
+        except TripletexError as exc:
+            if not _number_taken(exc):
+                raise
+            notes.append(_("Fakturanummer %(ours)s var allerede brukt i Tripletex.") % {"ours": invoice.number})
+            made = ctx.client.invoice_create({**body, "invoiceNumber": 0})
     except TripletexError as exc:
         if exc.permanent:
             _link_values(link, invoicing=False)  # refused, so not made: the next try need not look for it
         raise
-    _invoiced(ctx, invoice, link, made, rule)
+    _invoiced(ctx, invoice, link, made, rule, notes)
 
 
-def _invoiced(ctx: SyncContext, invoice: Invoice, link: Link, made: dict, rule) -> None:
+def _credit_note_send(ctx: SyncContext, note: Invoice, refs: _References) -> None:
+    """Tripletex's own credit note (`:createCreditNote`) of the invoice this journal invoiced, made once.
+
+    The invoice's `isCredited` is read first: a credit note already there (ours after a lost answer, or one
+    made by hand) is found by what it credits and linked, not made again. Tripletex numbers it.
+    """
+    credited = note.credited_invoice
+    original = _link(ctx, credited)
+    theirs = original.synced_values.get("invoice_id") if original else None
+    if not theirs:
+        raise Refused(_("Kreditnotaen krediterer faktura %(number)s, som ikke er fakturert i Tripletex. Send den "
+                        "fakturaen i en bunt først og trykk «Prøv igjen».") % {"number": credited.number},
+                      rules.JOURNAL_FAILED)
+    rule = rules.JOURNAL_CREDIT_NOTE
+    if ctx.client.invoice_get(theirs, fields="id,isCredited").get("isCredited"):
+        made = _credit_note_find(ctx, note, theirs, refs)
+        if made is None:
+            raise Refused(_("Faktura %(number)s er kreditert i Tripletex, men kreditnotaen der ble ikke funnet. Se "
+                            "etter den i Tripletex.") % {"number": credited.number}, rules.JOURNAL_FAILED)
+        rule = rules.JOURNAL_FOUND_AFTER_DOUBT if note.journal_attempted_at else rules.JOURNAL_CREDITED_THERE
+    else:
+        Invoice.objects.filter(pk=note.pk).update(journal_attempted_at=timezone.now())
+        made = ctx.client.invoice_credit_note_create(theirs, date=note.invoice_date, comment=str(note))
+    link = _link_save(ctx, note, made["id"], {})
+    _invoiced(ctx, note, link, made, rule)
+
+
+def _credit_note_find(ctx: SyncContext, note: Invoice, theirs: int, refs: _References) -> dict | None:
+    # One made by hand may carry any date from the invoice's on.
+    found = ctx.client.invoice_search(
+        invoice_date_from=note.credited_invoice.invoice_date,
+        invoice_date_to=max(note.invoice_date, timezone.localdate()) + dt.timedelta(days=1),
+        customer_id=refs.customers.get(note.customer.customer_number.strip()),
+        fields="id,invoiceNumber,kid,creditedInvoice")
+    return next((i for i in found if i.get("creditedInvoice") == theirs), None)
+
+
+def _number_taken(exc: TripletexError) -> bool:
+    # Tripletex refuses a number one of its invoices has with a validation message on that field.
+    return exc.status == 422 and "invoiceNumber" in exc.validation
+
+
+def _invoiced(ctx: SyncContext, invoice: Invoice, link: Link, made: dict, rule, notes=()) -> None:
     _link_values(link, invoicing=False, invoice_id=made.get("id"), invoice_number=str(made.get("invoiceNumber") or ""),
                  kid=str(made.get("kid") or ""))
-    notes = []
+    notes = list(notes)
     if link.synced_values["invoice_number"] and link.synced_values["invoice_number"] != str(invoice.number):
         notes.append(_("Tripletex ga fakturaen nummer %(theirs)s (vårt: %(ours)s).")
                      % {"theirs": link.synced_values["invoice_number"], "ours": invoice.number})

@@ -23,6 +23,14 @@ JOURNAL_MISSING = _(
     "Kunde, avdeling og prosjekt finnes i Tripletex på nummer; mangler ett, stopper fakturaen (det opprettes ikke)"
 )
 JOURNAL_FAILED = _("Tripletex tok ikke imot fakturaen")
+JOURNAL_CREDIT_NOTE = _("Kreditnota i bunten → Tripletex' kreditnota på fakturaen den krediterer, laget én gang")
+JOURNAL_CREDITED_THERE = _(
+    "Fakturaen var allerede kreditert i Tripletex: den kreditnotaen er koblet til vår, ikke laget på nytt"
+)
+JOURNAL_NUMBER = _(
+    "Fakturaen får vårt fakturanummer og vår KID i Tripletex; er nummeret allerede brukt der, nummererer Tripletex "
+    "den, KID-en er vår, og begge numrene vises"
+)
 
 RULES = (ONLY_CHANGED, CUSTOMER_CREATED, CUSTOMER_UPDATED, PAYMENT_TERMS_CREATED, CUSTOMER_MATCHED, JOURNAL_SENT,
-         JOURNAL_ALREADY_THERE, JOURNAL_MISSING)
+         JOURNAL_NUMBER, JOURNAL_CREDIT_NOTE, JOURNAL_ALREADY_THERE, JOURNAL_MISSING)

@@ -54,7 +54,10 @@ def handle_local_change(ctx: SyncContext, change: OutboundChange) -> None:
         if invoice is None or invoice.is_draft:
             return
         log = _Log(ctx, INVOICE, invoice.id, str(invoice))
-        _guarded(log, lambda: _invoice_send(ctx, invoice, log))
+        if invoice.is_credit_note:
+            _guarded(log, lambda: _credit_note_send(ctx, invoice, log))
+        else:
+            _guarded(log, lambda: _invoice_send(ctx, invoice, log))
     elif change.kind == PAYMENT:
         payment = Payment.objects.filter(tenant=ctx.tenant, id=change.local_id).select_related("invoice").first()
         if payment is None:
@@ -156,6 +159,55 @@ def _invoice_send(ctx: SyncContext, invoice: Invoice, log: _Log) -> Link:
         _link_values(link, attached=True, attaching=False)
     log(Action.CREATED, rule=rule, message=" ".join(notes))
     return link
+
+
+# --- credit notes ---------------------------------------------------------------------------------------
+
+def _credit_note_send(ctx: SyncContext, note: Invoice, log: _Log) -> None:
+    """A credit note reverses its invoice's voucher (`:reverse`, which Tripletex links to the original) and
+    gets its PDF attached to the reversal; once.
+
+    The original voucher's `reverseVoucher` is read before reversing: it says whether a reversal exists,
+    ours from a lost answer or one made by hand in Tripletex, and either is linked instead of made again.
+    """
+    link = _link(ctx, INVOICE, note.id)
+    if link is not None and link.synced_values.get("attached"):
+        log.tripletex_id = link.tripletex_id
+        log(Action.UNCHANGED, rule=rules.ALREADY_SENT)
+        return
+    rule, notes = rules.CREDIT_NOTE_SENT, []
+    if link is None:
+        original = Invoice.objects.select_related("customer", "project").get(pk=note.credited_invoice_id)
+        original_link = _link(ctx, INVOICE, original.id)
+        if original_link is None or not original_link.synced_values.get("attached"):
+            # The reversal needs the invoice's voucher, so the invoice goes first.
+            original_link = _invoice_send(ctx, original, _Log(ctx, INVOICE, original.id, str(original)))
+        voucher = ctx.client.voucher_get(original_link.tripletex_id, fields="id,reverseVoucher(id)")
+        theirs = (voucher.get("reverseVoucher") or {}).get("id")
+        if theirs is not None:
+            ours = _in_doubt(ctx, INVOICE, note.id)
+            rule = rules.CREDIT_NOTE_FOUND_AFTER_DOUBT if ours else rules.CREDIT_NOTE_ALREADY_REVERSED
+            reversal = ctx.client.voucher_get(theirs, fields="id,version,attachment(id)")
+            # One made by hand is not ours to add to: it keeps what it has, and the PDF stays here.
+            link = _link_save(ctx, INVOICE, note.id, reversal,
+                              values={"attached": not ours or bool(reversal.get("attachment")), "reversal": True})
+            if not ours:
+                notes.append(_("Bilaget ble reversert i Tripletex av noen andre; kreditnotaens PDF er ikke lagt "
+                               "ved der."))
+        else:
+            _mark_in_doubt(ctx, INVOICE, note.id)
+            reversal = ctx.client.voucher_reverse(original_link.tripletex_id, date=note.invoice_date)
+            link = _link_save(ctx, INVOICE, note.id, reversal, values={"attached": False, "reversal": True})
+    log.tripletex_id = link.tripletex_id
+    if not link.synced_values.get("attached"):
+        if link.synced_values.get("attaching") and _voucher_has_attachment(ctx, link.tripletex_id):
+            notes.append(_("PDF-en var allerede lagt ved."))
+        else:
+            _link_values(link, attaching=True)
+            ctx.client.voucher_attach(link.tripletex_id, note.pdf.open("rb").read(),
+                                      filename=f"kreditnota-{note.number}.pdf")
+        _link_values(link, attached=True, attaching=False)
+    log(Action.CREATED, rule=rule, message=" ".join(notes))
 
 
 def _num(amount: Decimal) -> float:

@@ -6,9 +6,19 @@ PAYMENT_SENT = _("Innbetaling → innbetalingsbilag mot fakturaens kundereskontr
 ALREADY_SENT = _("Allerede sendt: hver faktura og innbetaling sendes én gang")
 FOUND_AFTER_DOUBT = _("Fantes allerede i Tripletex med vårt bilagsnummer etter et svar som uteble: koblet, ikke sendt igjen")
 ACCOUNT_MISSING = _("En konto uten konto i Tripletex stopper sendingen til den er koblet i Kontoplan")
+CREDIT_NOTE_SENT = _(
+    "Kreditnota → fakturaens bilag reversert i Tripletex (koblet til det), med kreditnotaens PDF vedlagt"
+)
+CREDIT_NOTE_ALREADY_REVERSED = _(
+    "Fakturaens bilag var allerede reversert i Tripletex: den reverseringen er koblet til kreditnotaen, ikke "
+    "laget på nytt"
+)
+CREDIT_NOTE_FOUND_AFTER_DOUBT = _(
+    "Reverseringen fantes allerede på fakturaens bilag etter et svar som uteble: koblet, ikke reversert igjen"
+)
 CUSTOMER_FOUND = _("Kunden fantes i Tripletex med samme kundenummer: brukt")
 CUSTOMER_CREATED = _("Kunden fantes ikke i Tripletex: opprettet")
 PROJECT_FOUND = _("Prosjektet fantes i Tripletex med nøyaktig samme nummer: brukt")
 PROJECT_CREATED = _("Prosjektet fantes ikke i Tripletex: opprettet")
 
-RULES = (INVOICE_SENT, PAYMENT_SENT, ALREADY_SENT, ACCOUNT_MISSING, CUSTOMER_FOUND, PROJECT_FOUND)
+RULES = (INVOICE_SENT, PAYMENT_SENT, CREDIT_NOTE_SENT, ALREADY_SENT, ACCOUNT_MISSING, CUSTOMER_FOUND, PROJECT_FOUND)

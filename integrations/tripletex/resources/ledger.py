@@ -32,6 +32,11 @@ class LedgerMixin(ResourceBase):
         """Postings must balance. Set `externalVoucherNumber`: it is the key to look the voucher up when in doubt."""
         return self.write("POST", "/ledger/voucher", voucher, params={"sendToLedger": send_to_ledger}, retry_safe=False)
 
+    def voucher_reverse(self, voucher_id: int, *, date) -> dict:
+        """`PUT /ledger/voucher/{id}/:reverse`: Tripletex's reversing voucher, linked to the original through
+        `reverseVoucher`; returns it. Not repeatable: in doubt, read the original's `reverseVoucher`."""
+        return self.write("PUT", f"/ledger/voucher/{voucher_id}/:reverse", params={"date": date}, retry_safe=False)
+
     def voucher_attach(
         self, voucher_id: int, content: bytes, *, filename: str, content_type: str = "application/pdf"
     ) -> dict:

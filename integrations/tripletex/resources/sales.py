@@ -198,6 +198,19 @@ class InvoiceMixin(ResourceBase):
         }
         return self.list_all("/invoice", params=query, fields=fields, sorting=sorting, progress=progress)
 
+    def invoice_create(self, invoice: Mapping[str, Any], *, send_to_customer: bool = False) -> dict:
+        """`POST /invoice` for one order (`orders: [{"id": …}]`): unlike `:invoice` it carries our
+        `invoiceNumber` (0 lets Tripletex number it) and `kid`. Not repeatable: in doubt, look it up."""
+        return self.write("POST", "/invoice", invoice, params={"sendToCustomer": send_to_customer},
+                          retry_safe=False)
+
+    def invoice_credit_note_create(self, invoice_id: int, *, date: dt.date, comment: str = "") -> dict:
+        """`PUT /invoice/{id}/:createCreditNote`: Tripletex's credit note for the whole invoice, pointing at it
+        (`creditedInvoice`), not sent to the customer. Not repeatable: in doubt, read the invoice's `isCredited`."""
+        return self.write("PUT", f"/invoice/{invoice_id}/:createCreditNote",
+                          params={"date": date, "comment": comment or None, "sendToCustomer": False},
+                          retry_safe=False)
+
     def invoice_get(self, invoice_id: int, *, fields: Fields = None) -> dict:
         return self.read(f"/invoice/{invoice_id}", fields=fields)
 

@@ -33,6 +33,11 @@ PROJECTS = [
     ("1001", "Rehabilitering Storgata 12", dt.date(2023, 1, 1)), ("1002", "Nybygg Bryggen", dt.date(2026, 1, 1)),
     ("9000", "Intern tid", dt.date(2026, 1, 1)),
 ]
+# The same customer, with the same fields, as the fake Tripletex's Demo AS has as its customer 10001: the demo's
+# invoices find it there, and the customer import finds it unchanged.
+CUSTOMER = {"name": "Fjordkaffe AS", "org_number": "987654309", "email": "post@fjordkaffe.no", "phone": "55301000",
+            "address": "Bryggen 1", "postal_code": "5003", "city": "Bergen", "country": "NO",
+            "website": "www.fjordkaffe.no", "payment_terms_days": 30}
 ACTIVITIES = [("10", "Utvikling", Decimal("1150")), ("20", "Prosjektledelse", Decimal("1350")), ("30", "Administrasjon", None)]
 WAGE_TYPES = [("2002", "Overtid 50 %"), ("2005", "Overtid 100 %")]
 # number, name, unit, sales price, cost price, VAT code
@@ -71,10 +76,7 @@ class Command(BaseCommand):
                     defaults={"first_name": first, "last_name": last, "email": email, "employee_number": number},
                 )
                 employees.append(employee)
-            customer, _ = Customer.objects.get_or_create(
-                tenant=tenant, customer_number="10001",
-                defaults={"name": "Fjordkaffe AS", "org_number": "987654309", "email": "post@fjordkaffe.no"},
-            )
+            customer, _ = Customer.objects.get_or_create(tenant=tenant, customer_number="10001", defaults=CUSTOMER)
             projects = [
                 Project.objects.get_or_create(
                     tenant=tenant, number=number,
