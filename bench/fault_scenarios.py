@@ -442,10 +442,13 @@ class Stack:
     # both sides, record by record
 
     def compare(self, companies: list[Company] | None = None) -> dict:
+        from django_scopes import scope
+
         out = Counter()
         for c in companies or self.companies:
-            out.update(compare_hours(self.fake, c))
-            out.update(compare_customers(self.fake, c))
+            with scope(tenant=c.tenant):
+                out.update(compare_hours(self.fake, c))
+                out.update(compare_customers(self.fake, c))
         return {"delivered_once": out["delivered_once"], "duplicates": out["duplicates"], "missing": out["missing"]}
 
     def line(self, scenario: str, recovery_s: float, **extra) -> dict:
