@@ -49,18 +49,23 @@ TUNING = {
 HANG_S = 3.0
 FIRST_DAY = dt.date(2026, 11, 2)
 APPLICATION = "GrønnJobb"
+# Our chart of accounts mapped to the fake's: (number, name, role, VAT code, Tripletex account).
+ACCOUNTS = [("1500", "Kundefordringer", "receivable", "", "1500"), ("1920", "Bank", "bank", "", "1920"),
+            ("3000", "Salg høy sats", "sales", "3", "3000")]
 
 
 @dataclass
 class Size:
-    """The load: per company and round, `entries` hours approved, `creates` customers created here and
-    `renames` of customers created in an earlier round."""
+    """The load: per company and round, `entries` hours approved, `creates` customers created here,
+    `renames` of customers created in an earlier round, and `invoices` issued to this round's new customers
+    (so the invoice connector and the two-way one both need the same new customer at once)."""
 
     companies: int = 3
     rounds: int = 3
     entries: int = 12
     creates: int = 2
     renames: int = 1
+    invoices: int = 1
 
 
 # --- the fake's control API ----------------------------------------------------------------------------
@@ -254,13 +259,17 @@ class Company:
     activities: list = field(default_factory=list)
     entries: list = field(default_factory=list)    # our TimeEntry ids approved
     customers: list = field(default_factory=list)  # our Customer ids created here
+    invoices: list = field(default_factory=list)   # our Invoice ids issued
+    product: object = None
     renames: Counter = field(default_factory=Counter)  # customer id -> renames made here
     next_day: int = 0
 
 
 def company_connect(fake: Fake, n: int) -> Company:
-    from django_scopes import scopes_disabled
+    from django_scopes import scope, scopes_disabled
 
+    from commerce import services as commerce
+    from commerce.models import Product
     from hr.models import Activity, Employee, Project
     from integrations.models import Connection, ConnectorConfig, Link
     from tenants.models import Membership, Tenant, User
@@ -277,7 +286,14 @@ def company_connect(fake: Fake, n: int) -> Company:
         Connection.objects.create(tenant=tenant, state=Connection.State.ACTIVE, employee_token=token,
                                   tripletex_company_id=cid, tripletex_company_name=name)
         ConnectorConfig.objects.create(tenant=tenant, name="master_data", enabled=True)
+        ConnectorConfig.objects.create(tenant=tenant, name="invoices", enabled=True)
         c = Company(tenant=tenant, admin=admin, company_id=cid, token=token)
+        with scope(tenant=tenant):
+            for number, label, role, vat, theirs in ACCOUNTS:
+                commerce.ledger_account_save(tenant=tenant, data={"number": number, "name": label, "role": role,
+                                                                  "vat_code": vat, "tripletex_number": theirs})
+            c.product = Product.objects.create(tenant=tenant, number="100", name="Timeverk",
+                                               sales_price=Decimal("1000.00"))
 
         def link(kind, ours, remote_id, into):
             Link.objects.create(tenant=tenant, kind=kind, local_id=ours.id, tripletex_company_id=cid,
@@ -306,6 +322,7 @@ def load_round(c: Company, size: Size) -> int:
     Every entry has a Tripletex key of its own, so each is one record to find there. Returns the operations."""
     from django_scopes import scope
 
+    from commerce import services as commerce
     from hr import services as hr
     from hr.models import Customer, TimeEntry
 
@@ -333,11 +350,18 @@ def load_round(c: Company, size: Size) -> int:
                                data={"name": f"{customer.name.split(' v')[0]} v{c.renames[customer_id] + 2}"})
             c.renames[customer_id] += 1
             renamed += 1
+        new = []
         for _i in range(size.creates):
             number = 80001 + len(c.customers)
             customer = hr.customer_create(tenant=c.tenant, name=f"Feilkunde {number} AS", customer_number=str(number))
             c.customers.append(customer.id)
-    return size.entries + size.creates + renamed
+            new.append(customer)
+        for i in range(size.invoices):
+            draft = commerce.invoice_draft_save(
+                tenant=c.tenant, data={"customer": new[i % len(new)], "invoice_date": FIRST_DAY},
+                lines=[{"product": c.product, "quantity": Decimal(1 + i)}])
+            c.invoices.append(commerce.invoice_issue(tenant=c.tenant, invoice=draft, by=c.admin).id)
+    return size.entries + size.creates + renamed + size.invoices
 
 
 # --- the stack a scenario runs on -------------------------------------------------------------------
@@ -354,7 +378,7 @@ class Stack:
             "CELERY_BROKER_URL": self.broker_url, "SECRET_KEY": settings.SECRET_KEY,
             "FIELD_ENCRYPTION_KEYS": ",".join(settings.FIELD_ENCRYPTION_KEYS), "SITE_URL": "http://127.0.0.1:9",
             "TRIPLETEX_BASE_URL": fake.base_url, "TRIPLETEX_CONSUMER_TOKEN": fake.consumer_token,
-            "GRJOBB_VAR_DIR": str(log_dir),
+            "GRJOBB_VAR_DIR": str(log_dir), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         })
         self.companies: list[Company] = []
         self.operations = 0
@@ -449,6 +473,7 @@ class Stack:
             with scope(tenant=c.tenant):
                 out.update(compare_hours(self.fake, c))
                 out.update(compare_customers(self.fake, c))
+                out.update(compare_invoices(self.fake, c))
         return {"delivered_once": out["delivered_once"], "duplicates": out["duplicates"], "missing": out["missing"]}
 
     def line(self, scenario: str, recovery_s: float, **extra) -> dict:
@@ -506,6 +531,29 @@ def compare_customers(fake: Fake, c: Company) -> Counter:
     return out
 
 
+def compare_invoices(fake: Fake, c: Company) -> Counter:
+    """Each invoice issued here is one voucher in Tripletex (by its number), with its PDF attached."""
+    from commerce.models import Invoice
+
+    vouchers = Counter()
+    attached = set()
+    for v in fake.objects(c.company_id, "voucher"):
+        if v.get("externalVoucherNumber"):
+            vouchers[v["externalVoucherNumber"]] += 1
+            if v.get("attachment"):
+                attached.add(v["externalVoucherNumber"])
+    out = Counter()
+    for number in Invoice.objects.filter(id__in=c.invoices).values_list("number", flat=True):
+        there = vouchers[str(number)]
+        if there > 1:
+            out["duplicates"] += there - 1
+        elif there == 1 and str(number) in attached:
+            out["delivered_once"] += 1
+        else:
+            out["missing"] += 1
+    return out
+
+
 # --- the scenarios -----------------------------------------------------------------------------------
 
 def sigkill(st: Stack) -> dict:
@@ -518,11 +566,23 @@ def sigkill(st: Stack) -> dict:
     st.wait_calls("POST /timesheet/entry/list")
     time.sleep(0.3)
     st.procs.kill(first)
+    in_flight = _sending()
     st.fake.clear_faults()
     start = time.monotonic()
     st.procs.worker()
     st.settle()
-    return st.line("worker_sigkill_mid_batch", time.monotonic() - start)
+    return st.line("worker_sigkill_mid_batch", time.monotonic() - start, in_flight_at_kill=in_flight)
+
+
+def _sending() -> int:
+    """Rows a worker had claimed and not finished: what a kill leaves in doubt."""
+    from django_scopes import scopes_disabled
+
+    from integrations.models import HourTransfer, OutboundChange
+
+    with scopes_disabled():
+        return (HourTransfer.objects.filter(state=HourTransfer.State.SENDING).count()
+                + OutboundChange.objects.filter(state=OutboundChange.State.SENDING).count())
 
 
 def redis_restart(st: Stack) -> dict:

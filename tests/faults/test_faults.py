@@ -49,7 +49,8 @@ def proven(st: fs.Stack, line: dict) -> dict:
 
 
 def test_a_worker_killed_with_sigkill_mid_batch_loses_and_doubles_nothing(stack):
-    proven(stack, fs.sigkill(stack))
+    line = proven(stack, fs.sigkill(stack))
+    assert line["in_flight_at_kill"] > 0  # the kill did land while a batch was out
 
 
 def test_redis_restarted_with_tasks_queued_loses_nothing(needs_production_stack, transactional_db, fake_tripletex,
