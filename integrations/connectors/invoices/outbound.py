@@ -20,7 +20,7 @@ from commerce.money import invoice_totals
 from hr.models import Customer, Project
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import RateLimited, TripletexError
+from ...tripletex import RateLimited, TripletexError, ValidationFailed
 from ..base import SyncContext
 from ..master_data import rules as md_rules
 from . import rules
@@ -283,16 +283,27 @@ def _customer_id(ctx: SyncContext, customer: Customer, log: _Log) -> int:
                       % {"name": customer.name})
     kind = md_rules.CUSTOMER
     local = md_rules.local_values(kind, customer)
-    hits = ctx.client.customer_list(customer_numbers=[int(number)], fields=md_rules.TRIPLETEX_FIELDS[kind])
-    obj = next((h for h in hits if str(h.get("customerNumber")) == str(int(number))), None)
+
+    def by_number() -> dict | None:
+        hits = ctx.client.customer_list(customer_numbers=[int(number)], fields=md_rules.TRIPLETEX_FIELDS[kind])
+        return next((h for h in hits if str(h.get("customerNumber")) == str(int(number))), None)
+
+    obj = by_number()
     rule, action = rules.CUSTOMER_FOUND, Action.LINKED
     if obj is None:
         body = {k: v for k, v in md_rules.to_tripletex(kind, local).items() if v != ""}
         address = {k: v for k, v in body.pop("postalAddress").items() if v}
         if address:
             body["postalAddress"] = address
-        obj = ctx.client.customer_create(body)
-        rule, action = rules.CUSTOMER_CREATED, Action.CREATED
+        try:
+            obj = ctx.client.customer_create(body)
+            rule, action = rules.CUSTOMER_CREATED, Action.CREATED
+        except ValidationFailed:
+            # Another worker created it a moment ago (the two-way connector sending the same new customer):
+            # its number is taken by the very customer we wanted, so that one is linked instead.
+            obj = by_number()
+            if obj is None:
+                raise
     _master_link_save(ctx, kind, customer, obj)
     ctx.record(kind=kind, action=action, direction=OUT, local_id=customer.id, tripletex_id=obj["id"],
                label=customer.name, rule=rule)
