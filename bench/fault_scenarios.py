@@ -641,6 +641,9 @@ def tripletex_faults(st: Stack) -> dict:
     st.fake.faults(hang=4, hang_seconds=HANG_S)
     st.fake.faults(path_prefix="/timesheet/entry/list", drop_after_commit=3)
     st.fake.faults(path_prefix="/customer", drop_after_commit=3)
+    # Slow customers: two tasks of one company (the two-way connector's new customer, the invoice that needs
+    # it) both find it missing and both create it.
+    st.fake.faults(path_prefix="/customer", latency_ms=500)
     st.procs.worker(concurrency=2)
     st.load()
     # The faults last the whole run: recovery is the time from the last approval until all is in Tripletex.
