@@ -25,7 +25,7 @@ from ..clients import pooled_client_for_connection
 from ..models import Connection, ConnectorConfig, OutboundChange, SyncRecord, SyncRun
 from ..tripletex import RateLimited, TripletexError
 from . import registry
-from .base import Connector, RunStopped, SyncContext
+from .base import Connector, Deferred, RunStopped, SyncContext
 
 logger = logging.getLogger("integrations.connectors")
 
@@ -159,6 +159,11 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
                         continue
                     connector.handle_local_change(ctx, change)
                     handled = True
+            except Deferred as exc:
+                # The task queues itself again for then; the sweep too, should that be lost.
+                _put_back(change, retry_in=exc.retry_in, count_attempt=False)
+                outcome.retry_after = min(outcome.retry_after or exc.retry_in, exc.retry_in)
+                continue
             except RateLimited as exc:
                 outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
                 _put_back(change, retry_in=outcome.retry_after, count_attempt=False)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commerce.models import Invoice, LedgerAccount, Payment
@@ -21,7 +22,7 @@ from hr.models import Customer, Project
 
 from ...models import Link, OutboundChange, SyncRecord
 from ...tripletex import RateLimited, TripletexError, ValidationFailed
-from ..base import SyncContext
+from ..base import Deferred, SyncContext
 from ..master_data import rules as md_rules
 from . import rules
 
@@ -158,6 +159,22 @@ def _invoice_send(ctx: SyncContext, invoice: Invoice, log: _Log) -> Link:
     return link
 
 
+def _invoice_not_on_its_way(ctx: SyncContext, invoice: Invoice) -> None:
+    """Raise `Deferred` while the invoice's own change waits or is being sent: sending it from here too, at
+    the same moment as another worker, made two vouchers (found by the fault suite)."""
+    own = OutboundChange.objects.filter(
+        tenant=ctx.tenant, kind=INVOICE, local_id=invoice.id,
+        state__in=(OutboundChange.State.PENDING, OutboundChange.State.SENDING),
+    ).values_list("state", "next_attempt_at").first()
+    if own is None:
+        return
+    state, next_attempt_at = own
+    wait = 1.0
+    if state == OutboundChange.State.PENDING and next_attempt_at is not None:
+        wait = max(wait, (next_attempt_at - timezone.now()).total_seconds())
+    raise Deferred(retry_in=wait)
+
+
 def _num(amount: Decimal) -> float:
     # JSON numbers; Decimal → float is exact enough for two decimals, and the client sends JSON.
     return float(amount)
@@ -175,6 +192,7 @@ def _payment_send(ctx: SyncContext, payment: Payment, log: _Log) -> None:
     invoice_link = _link(ctx, INVOICE, invoice.id)
     if invoice_link is None or not invoice_link.synced_values.get("attached"):
         # The payment is posted against the invoice's entry in the customer ledger, so the invoice goes first.
+        _invoice_not_on_its_way(ctx, invoice)
         _invoice_send(ctx, invoice, _Log(ctx, INVOICE, invoice.id, str(invoice)))
     bank = _account(ctx, LedgerAccount.Role.BANK)
     receivable = _account(ctx, LedgerAccount.Role.RECEIVABLE)
