@@ -57,8 +57,9 @@ ACCOUNTS = [("1500", "Kundefordringer", "receivable", "", "1500"), ("1920", "Ban
 @dataclass
 class Size:
     """The load: per company and round, `entries` hours approved, `creates` customers created here,
-    `renames` of customers created in an earlier round, and `invoices` issued to this round's new customers
-    (so the invoice connector and the two-way one both need the same new customer at once)."""
+    `renames` of customers created in an earlier round, `invoices` issued to this round's new customers
+    (so the invoice connector and the two-way one both need the same new customer at once), and a payment
+    registered at once for each (so a payment may go while its invoice is still on its way)."""
 
     companies: int = 3
     rounds: int = 3
@@ -260,6 +261,7 @@ class Company:
     entries: list = field(default_factory=list)    # our TimeEntry ids approved
     customers: list = field(default_factory=list)  # our Customer ids created here
     invoices: list = field(default_factory=list)   # our Invoice ids issued
+    payments: list = field(default_factory=list)   # our Payment ids
     product: object = None
     renames: Counter = field(default_factory=Counter)  # customer id -> renames made here
     next_day: int = 0
@@ -360,8 +362,12 @@ def load_round(c: Company, size: Size) -> int:
             draft = commerce.invoice_draft_save(
                 tenant=c.tenant, data={"customer": new[i % len(new)], "invoice_date": FIRST_DAY},
                 lines=[{"product": c.product, "quantity": Decimal(1 + i)}])
-            c.invoices.append(commerce.invoice_issue(tenant=c.tenant, invoice=draft, by=c.admin).id)
-    return size.entries + size.creates + renamed + size.invoices
+            invoice = commerce.invoice_issue(tenant=c.tenant, invoice=draft, by=c.admin)
+            c.invoices.append(invoice.id)
+            payment = commerce.payment_register(tenant=c.tenant, date=FIRST_DAY + dt.timedelta(days=1),
+                                                amount=invoice.amount_gross, by=c.admin, kid=invoice.kid)
+            c.payments.append(payment.id)
+    return size.entries + size.creates + renamed + 2 * size.invoices
 
 
 # --- the stack a scenario runs on -------------------------------------------------------------------
@@ -381,6 +387,7 @@ class Stack:
             "GRJOBB_VAR_DIR": str(log_dir), "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         })
         self.companies: list[Company] = []
+        self.problems: list[str] = []
         self.operations = 0
         self._saved = {name: getattr(settings, name, None) for name in
                        [*TUNING, "HOURS_QUEUE", "TRIPLETEX_BASE_URL", "TRIPLETEX_CONSUMER_TOKEN", "SITE_URL"]}
@@ -469,19 +476,23 @@ class Stack:
         from django_scopes import scope
 
         out = Counter()
+        self.problems = []
         for c in companies or self.companies:
             with scope(tenant=c.tenant):
-                out.update(compare_hours(self.fake, c))
-                out.update(compare_customers(self.fake, c))
-                out.update(compare_invoices(self.fake, c))
+                for compare in (compare_hours, compare_customers, compare_invoices):
+                    counts = compare(self.fake, c, self.problems)
+                    out.update(counts)
         return {"delivered_once": out["delivered_once"], "duplicates": out["duplicates"], "missing": out["missing"]}
 
     def line(self, scenario: str, recovery_s: float, **extra) -> dict:
-        return {"scenario": scenario, "operations": self.operations, **self.compare(),
+        line = {"scenario": scenario, "operations": self.operations, **self.compare(),
                 "recovery_s": round(recovery_s, 2), **extra}
+        if self.problems:
+            line["problems"] = self.problems[:20]
+        return line
 
 
-def compare_hours(fake: Fake, c: Company) -> Counter:
+def compare_hours(fake: Fake, c: Company, problems: list[str]) -> Counter:
     """Each approved entry is one Tripletex timesheet entry with its hours: once, not twice, not missing."""
     from hr.models import TimeEntry
 
@@ -500,15 +511,18 @@ def compare_hours(fake: Fake, c: Company) -> Counter:
         there = remote.pop(key, [])
         if len(there) > 1 or (there and there[0] > hours):
             out["duplicates"] += 1
+            problems.append(f"{c.tenant.name}: hours {key}: {there} in Tripletex, {hours} approved")
         elif there and there[0] == hours:
             out["delivered_once"] += 1
         else:
             out["missing"] += 1
+            problems.append(f"{c.tenant.name}: hours {key}: {there} in Tripletex, {hours} approved")
     out["duplicates"] += len(remote)  # entries Tripletex holds that nobody approved
+    problems += [f"{c.tenant.name}: hours {key} in Tripletex, never approved" for key in remote]
     return out
 
 
-def compare_customers(fake: Fake, c: Company) -> Counter:
+def compare_customers(fake: Fake, c: Company, problems: list[str]) -> Counter:
     """Each customer created here is one Tripletex customer (by number), with the name it was last given here."""
     from hr.models import Customer
 
@@ -521,6 +535,9 @@ def compare_customers(fake: Fake, c: Company) -> Counter:
         there = remote.get(int(customer.customer_number), [])
         if len(there) > 1:
             out["duplicates"] += len(there) - 1
+        if len(there) != 1 or there[0]["name"] != customer.name:
+            problems.append(f"{c.tenant.name}: customer {customer.customer_number} {customer.name!r}: "
+                            f"{[o['name'] for o in there]} in Tripletex")
         if not there:
             out["missing"] += ops
         elif there[0]["name"] != customer.name:
@@ -531,9 +548,10 @@ def compare_customers(fake: Fake, c: Company) -> Counter:
     return out
 
 
-def compare_invoices(fake: Fake, c: Company) -> Counter:
-    """Each invoice issued here is one voucher in Tripletex (by its number), with its PDF attached."""
-    from commerce.models import Invoice
+def compare_invoices(fake: Fake, c: Company, problems: list[str]) -> Counter:
+    """Each invoice issued here is one voucher in Tripletex (by its number), with its PDF attached; each
+    payment one voucher (by invoice number and payment id)."""
+    from commerce.models import Invoice, Payment
 
     vouchers = Counter()
     attached = set()
@@ -545,9 +563,21 @@ def compare_invoices(fake: Fake, c: Company) -> Counter:
     out = Counter()
     for number in Invoice.objects.filter(id__in=c.invoices).values_list("number", flat=True):
         there = vouchers[str(number)]
+        if there != 1 or str(number) not in attached:
+            problems.append(f"{c.tenant.name}: invoice {number}: {there} vouchers, attached {str(number) in attached}")
         if there > 1:
             out["duplicates"] += there - 1
         elif there == 1 and str(number) in attached:
+            out["delivered_once"] += 1
+        else:
+            out["missing"] += 1
+    for payment in Payment.objects.filter(id__in=c.payments).select_related("invoice"):
+        there = vouchers[f"{payment.invoice.number}-{payment.id}"]
+        if there != 1:
+            problems.append(f"{c.tenant.name}: payment {payment.invoice.number}-{payment.id}: {there} vouchers")
+        if there > 1:
+            out["duplicates"] += there - 1
+        elif there == 1:
             out["delivered_once"] += 1
         else:
             out["missing"] += 1
