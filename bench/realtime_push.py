@@ -62,6 +62,7 @@ if os.environ.get("BENCH_WORKER") != "1" and __name__ == "__main__":
     if _option("--broker"):
         os.environ["CELERY_BROKER_URL"] = _option("--broker")
     os.environ["BENCH_QUEUE"] = f"bench-realtime-{uuid.uuid4().hex[:8]}"
+    os.environ["CONNECTORS_QUEUE"] = os.environ["BENCH_QUEUE"]  # the pushes are connector tasks: to its workers
     os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

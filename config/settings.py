@@ -259,8 +259,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Three queues (which task goes where: config/celery_app.py). A worker started without -Q takes all three, as
 # the embedded run's does; production gives hours a worker of their own (docker-compose.yml), so a big
-# connector sync never delays approved hours.
-CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_DEFAULT_QUEUE", default="default")
+# connector sync never delays approved hours. Deployments (or test runs) sharing a broker give each their own names.
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="default")
 HOURS_QUEUE = env.str("HOURS_QUEUE", default="hours")
 CONNECTORS_QUEUE = env.str("CONNECTORS_QUEUE", default="connectors")
 CELERY_TASK_QUEUES = [
@@ -268,14 +268,16 @@ CELERY_TASK_QUEUES = [
     for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, HOURS_QUEUE, CONNECTORS_QUEUE])
 ]
 CELERY_TASK_ROUTES = ("config.celery_app.route_task",)
+# Seconds between the sweeps that send what was left behind (the broker lost a task, a worker died).
+SWEEP_SECONDS = env.float("SWEEP_SECONDS", default=60.0)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {
     # Approved hours left behind (broker down at commit, a worker killed mid-batch) go within a minute.
-    "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": 60.0},
+    "hours-sweep": {"task": "integrations.tasks.sweep_hours", "schedule": SWEEP_SECONDS},
     # Hours Tripletex refused as locked go once someone opens the period there (looked at every HOURS_LOCKED_RECHECK).
     "hours-locked-recheck": {"task": "integrations.tasks.recheck_locked_hours_all", "schedule": 900.0},
     # Local changes of master data left behind, or due for a retry, go within a minute.
-    "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": 60.0},
+    "local-changes-sweep": {"task": "integrations.tasks.sweep_local_changes", "schedule": SWEEP_SECONDS},
     # Each company's nightly reconcile (or "Endret i Tripletex") at its own time between 01:00 and 05:00.
     "nightly-reconcile": {"task": "integrations.tasks.nightly_reconcile", "schedule": 600.0},
     # Connectors that run at the interval the admin picked (the customer import: every 15 minutes by default).
@@ -340,6 +342,11 @@ HOURS_RATE_LIMIT_WAIT = env.float("HOURS_RATE_LIMIT_WAIT", default=2.0)
 # Seconds between looks at a period Tripletex has locked (one month-status read per month with locked hours):
 # once someone opens it there, its hours go without the admin pressing anything.
 HOURS_LOCKED_RECHECK = env.int("HOURS_LOCKED_RECHECK", default=3 * 3600)
+
+# The connectors' outbox of local changes: seconds before the first retry of a failed send (doubled per
+# attempt up to 30 minutes), and the age of a claim that belongs to a worker that died.
+CONNECTOR_RETRY_BACKOFF = env.float("CONNECTOR_RETRY_BACKOFF", default=10.0)
+CONNECTOR_CLAIM_TIMEOUT = env.int("CONNECTOR_CLAIM_TIMEOUT", default=300)
 
 # E-mail (an admin is told once when Tripletex stops taking the company's key). The embedded run prints mails
 # to the console; production sets e.g. EMAIL_URL=smtp+tls://user:password@smtp.example.no:587.

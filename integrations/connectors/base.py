@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from ..tripletex import TripletexClient
 
 
+class Deferred(Exception):
+    """Not this change's turn yet: what it depends on is still being sent (by another worker, or after a
+    retry). The platform puts the change back for `retry_in` seconds without counting an attempt."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(retry_in)
+        self.retry_in = retry_in
+
+
 class RunStopped(Exception):
     """The connection was removed, or the connector switched off, while a handler was working: stop here."""
 

@@ -13,6 +13,8 @@ import os
 import socket
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,15 +25,12 @@ from ..clients import pooled_client_for_connection
 from ..models import Connection, ConnectorConfig, OutboundChange, SyncRecord, SyncRun
 from ..tripletex import RateLimited, TripletexError
 from . import registry
-from .base import Connector, RunStopped, SyncContext
+from .base import Connector, Deferred, RunStopped, SyncContext
 
 logger = logging.getLogger("integrations.connectors")
 
 # A local change that keeps failing stops at "failed" for the admin's "Prøv igjen" after this many tries.
 MAX_ATTEMPTS = 6
-RETRY_BACKOFF_S = 10.0
-# A claim older than this belongs to a worker that died: the sweep puts the change back.
-CLAIM_TIMEOUT_S = 300
 # Changes one push task sends before it queues itself again behind other companies.
 CHANGES_PER_TASK = 50
 
@@ -167,6 +166,11 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
                         continue
                     connector.handle_local_change(ctx, change)
                     handled = True
+            except Deferred as exc:
+                # The task queues itself again for then; the sweep too, should that be lost.
+                _put_back(change, retry_in=exc.retry_in, count_attempt=False)
+                outcome.retry_after = min(outcome.retry_after or exc.retry_in, exc.retry_in)
+                continue
             except RateLimited as exc:
                 outcome.retry_after = max(1.0, float(exc.reset_after or 5.0))
                 _put_back(change, retry_in=outcome.retry_after, count_attempt=False)
@@ -249,15 +253,21 @@ def _failed_attempt(change: OutboundChange, exc: TripletexError) -> None:
             request_id=exc.request_id or "", claimed_by="", claimed_at=None,
         )
         return
-    _put_back(change, retry_in=min(RETRY_BACKOFF_S * 2 ** change.attempts, 1800))
+    _put_back(change, retry_in=min(settings.CONNECTOR_RETRY_BACKOFF * 2 ** change.attempts, 1800))
 
 
 def outbound_changes_sweep() -> list[int]:
     """Put back changes claimed by workers that died; the ids of companies with changes due. Runs unscoped."""
-    stale = timezone.now() - dt.timedelta(seconds=CLAIM_TIMEOUT_S)
-    OutboundChange.objects.filter(state=OutboundChange.State.SENDING, claimed_at__lt=stale).update(
-        state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None,
-    )
+    stale = timezone.now() - dt.timedelta(seconds=settings.CONNECTOR_CLAIM_TIMEOUT)
+    # One at a time: the row may have been changed again while the dead worker held it, and only one change
+    # per row may wait, so the newer one is kept (it carries the latest state) and the dead claim is done.
+    # Put back all at once, that one conflict failed the whole sweep, and every company's lost work with it.
+    for change in OutboundChange.objects.filter(state=OutboundChange.State.SENDING, claimed_at__lt=stale):
+        try:
+            with transaction.atomic():
+                _put_back(change, retry_in=0, count_attempt=False)
+        except IntegrityError:  # the newer change was queued between the look and the update
+            _finish_change(change, message=_("Erstattet av en nyere endring."))
     now = timezone.now()
     # Companies whose connection waits (removed, or for a new key) are sent nothing; activating them sends.
     active = Connection.objects.filter(state=Connection.State.ACTIVE).values("tenant_id")

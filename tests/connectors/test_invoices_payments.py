@@ -52,6 +52,31 @@ def test_payment_before_its_invoice_reached_tripletex_sends_the_invoice_first(dr
     assert numbers == [str(invoice.number), f"{invoice.number}-{payment.id}"]
 
 
+def test_payment_whose_invoice_another_worker_is_sending_waits_instead_of_sending_the_invoice_twice(drifti):
+    """Found by the fault suite: with two workers, the payment's task sent the invoice while the invoice's own
+    task was sending it, and Tripletex got two vouchers for one invoice."""
+    from django.utils import timezone
+
+    invoice = drifti.issue()
+    payment = drifti.pay(invoice)
+    # Another worker has just claimed the invoice's change and is sending it.
+    OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
+        state=OutboundChange.State.SENDING, claimed_by="other-worker", claimed_at=timezone.now())
+    outcome = drifti.push()
+    assert drifti.vouchers() == []
+    waiting = OutboundChange.objects.get(kind="payment", local_id=payment.id)
+    assert (waiting.state, waiting.attempts) == (OutboundChange.State.PENDING, 0)
+    assert waiting.next_attempt_at > timezone.now() and outcome.retry_after == 1.0
+    assert drifti.records("payment", payment.id) == []
+    # That worker is done with the invoice (here: it gives it back); the payment goes when its turn comes.
+    OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
+        state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None)
+    OutboundChange.objects.filter(id=waiting.id).update(next_attempt_at=timezone.now())
+    drifti.push()
+    numbers = [v["externalVoucherNumber"] for v in drifti.vouchers()]
+    assert numbers == [str(invoice.number), f"{invoice.number}-{payment.id}"]
+
+
 def test_each_payment_is_sent_once(drifti):
     from integrations.connectors.services import local_change_record
 

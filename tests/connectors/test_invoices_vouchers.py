@@ -8,6 +8,7 @@ import pytest
 
 from commerce.models import LedgerAccount
 from integrations.models import Link, OutboundChange, SyncRecord
+from integrations.tripletex import TripletexClient
 
 from .invoices_setup import drifti, tripletex_settings  # noqa: F401
 
@@ -127,6 +128,32 @@ def test_invoice_in_a_period_closed_in_tripletex_fails_in_the_admins_words(drift
     assert record.action == Action.FAILED and record.message.startswith("Perioden er stengt i Tripletex.")
     assert "Prøv igjen" in record.message and "2026-03-02" in record.message
     assert OutboundChange.objects.get(kind="invoice", local_id=invoice.id).state == OutboundChange.State.FAILED
+
+
+def test_customer_another_worker_creates_between_our_lookup_and_our_create_is_used_not_refused(drifti, monkeypatch):
+    """Found by the fault suite: the two-way connector sent the same new customer at the same moment; our
+    create was refused for the number it had just taken, and the invoice stopped at "failed"."""
+    customer = drifti.sales["customer"]
+    elsewhere = []
+    lookup = TripletexClient.customer_list
+
+    def lookup_then_created_by_another_worker(self, *args, **kwargs):
+        hits = lookup(self, *args, **kwargs)
+        if not elsewhere:
+            elsewhere.append(drifti.fake.change(drifti.company_id, "customer", name=customer.name, isCustomer=True,
+                                                customerNumber=int(customer.customer_number)))
+        return hits
+
+    monkeypatch.setattr(TripletexClient, "customer_list", lookup_then_created_by_another_worker)
+    invoice = drifti.issue()
+    drifti.push()
+    voucher = drifti.voucher(str(invoice.number))
+    assert voucher["attachment"] and voucher["postings"][0]["customer"]["id"] == elsewhere[0]["id"]
+    customers = [c for c in drifti.fake.objects(drifti.company_id, "customer")
+                 if c["customerNumber"] == int(customer.customer_number)]
+    assert [c["id"] for c in customers] == [elsewhere[0]["id"]]
+    assert drifti.link("customer", customer.id).tripletex_id == elsewhere[0]["id"]
+    assert OutboundChange.objects.get(kind="invoice", local_id=invoice.id).state == OutboundChange.State.DONE
 
 
 def test_customer_is_searched_by_customer_number_first_and_used_when_found(drifti):

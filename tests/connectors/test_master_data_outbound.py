@@ -21,6 +21,7 @@ from integrations.connectors.master_data import rules
 from integrations.connectors.services import local_change_record
 from integrations.models import Connection, ConnectorConfig, Link, OutboundChange, SyncRecord, SyncRun
 from integrations.services import connection_remove
+from integrations.tripletex import TripletexClient
 from tests.factories import CustomerFactory, EmployeeFactory, ProjectFactory
 
 pytestmark = pytest.mark.django_db
@@ -245,6 +246,28 @@ def test_project_deleted_in_tripletex_marks_the_link_gone_and_nothing_is_created
 
 
 # --- customer matrix ----------------------------------------------------------------------------------------
+
+def test_customer_another_worker_creates_between_our_lookup_and_our_create_is_linked_not_failed(md, monkeypatch):
+    """Found by the fault suite: the invoice connector, needing the same new customer at the same moment,
+    created it first; our create was refused for its number, and the change stopped at "failed"."""
+    customer = CustomerFactory(tenant=md.tenant)
+    elsewhere = []
+    lookup = TripletexClient.customer_list
+
+    def lookup_then_created_by_another_worker(self, *args, **kwargs):
+        hits = lookup(self, *args, **kwargs)
+        if not elsewhere:
+            elsewhere.append(md.fake.change(md.company_id, "customer", name=customer.name, isCustomer=True,
+                                            customerNumber=int(customer.customer_number)))
+        return hits
+
+    monkeypatch.setattr(TripletexClient, "customer_list", lookup_then_created_by_another_worker)
+    md.sync(customer)
+    assert md.remote_one("customer", customerNumber=int(customer.customer_number))["id"] == elsewhere[0]["id"]
+    assert md.link(customer).tripletex_id == elsewhere[0]["id"]
+    assert md.last_record(customer).action == Action.LINKED
+    assert OutboundChange.objects.get(kind=CUSTOMER, local_id=customer.id).state == OutboundChange.State.DONE
+
 
 def test_customer_set_active_here_is_set_active_in_tripletex(md):
     customer, remote = _linked_customer(md)

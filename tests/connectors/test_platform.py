@@ -158,6 +158,30 @@ def test_sweep_puts_back_a_dead_workers_claim(world, connected, probe):
     assert len(probe.local) == 1
 
 
+def test_sweep_keeps_the_newer_change_of_a_row_changed_again_while_a_dead_worker_held_it(world, connected, probe):
+    """Found by the fault suite: putting the dead claim back beside the newer pending change of the same row
+    broke the one-pending-change rule, and the IntegrityError stopped the sweep for every company."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    _enable(world.a)
+    project = ProjectFactory(tenant=world.a)
+    dead = _record(world.a, project.id)
+    OutboundChange.objects.filter(id=dead.id).update(
+        state=OutboundChange.State.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1),
+    )
+    newer = _record(world.a, project.id)
+    assert newer.id != dead.id
+    assert runner.outbound_changes_sweep() == [world.a.id]
+    dead.refresh_from_db()
+    newer.refresh_from_db()
+    assert dead.state == OutboundChange.State.DONE and dead.message == "Erstattet av en nyere endring."
+    assert newer.state == OutboundChange.State.PENDING
+    _push(world.a)
+    assert len(probe.local) == 1
+
+
 def _run(tenant, name="probe"):
     with scope(tenant=tenant), transaction.atomic():
         run = connector_run_request(tenant=tenant, name=name, trigger=SyncRun.Trigger.MANUAL)

@@ -240,7 +240,7 @@ def test_the_stacks_commands_run_without_docker_on_this_machines_database_and_br
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "GRJOBB_VAR_DIR": str(tmp_path / "var"),
         "STATIC_ROOT": str(tmp_path / "static"),
-        "CELERY_DEFAULT_QUEUE": queues["default"],
+        "CELERY_TASK_DEFAULT_QUEUE": queues["default"],
         "HOURS_QUEUE": queues["hours"],
         "CONNECTORS_QUEUE": queues["connectors"],
         "WEB_CONCURRENCY": "2",

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from commerce.models import Invoice, LedgerAccount, Payment
@@ -20,8 +21,8 @@ from commerce.money import invoice_totals
 from hr.models import Customer, Project
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import RateLimited, TripletexError
-from ..base import SyncContext
+from ...tripletex import RateLimited, TripletexError, ValidationFailed
+from ..base import Deferred, SyncContext
 from ..master_data import rules as md_rules
 from . import rules
 
@@ -161,6 +162,22 @@ def _invoice_send(ctx: SyncContext, invoice: Invoice, log: _Log) -> Link:
     return link
 
 
+def _invoice_not_on_its_way(ctx: SyncContext, invoice: Invoice) -> None:
+    """Raise `Deferred` while the invoice's own change waits or is being sent: sending it from here too, at
+    the same moment as another worker, made two vouchers (found by the fault suite)."""
+    own = OutboundChange.objects.filter(
+        tenant=ctx.tenant, kind=INVOICE, local_id=invoice.id,
+        state__in=(OutboundChange.State.PENDING, OutboundChange.State.SENDING),
+    ).values_list("state", "next_attempt_at").first()
+    if own is None:
+        return
+    state, next_attempt_at = own
+    wait = 1.0
+    if state == OutboundChange.State.PENDING and next_attempt_at is not None:
+        wait = max(wait, (next_attempt_at - timezone.now()).total_seconds())
+    raise Deferred(retry_in=wait)
+
+
 # --- credit notes ---------------------------------------------------------------------------------------
 
 def _credit_note_send(ctx: SyncContext, note: Invoice, log: _Log) -> None:
@@ -180,7 +197,9 @@ def _credit_note_send(ctx: SyncContext, note: Invoice, log: _Log) -> None:
         original = Invoice.objects.select_related("customer", "project").get(pk=note.credited_invoice_id)
         original_link = _link(ctx, INVOICE, original.id)
         if original_link is None or not original_link.synced_values.get("attached"):
-            # The reversal needs the invoice's voucher, so the invoice goes first.
+            # The reversal needs the invoice's voucher, so the invoice goes first (once: not while its own
+            # change is on its way, as for a payment).
+            _invoice_not_on_its_way(ctx, original)
             original_link = _invoice_send(ctx, original, _Log(ctx, INVOICE, original.id, str(original)))
         voucher = ctx.client.voucher_get(original_link.tripletex_id, fields="id,reverseVoucher(id)")
         theirs = (voucher.get("reverseVoucher") or {}).get("id")
@@ -227,6 +246,7 @@ def _payment_send(ctx: SyncContext, payment: Payment, log: _Log) -> None:
     invoice_link = _link(ctx, INVOICE, invoice.id)
     if invoice_link is None or not invoice_link.synced_values.get("attached"):
         # The payment is posted against the invoice's entry in the customer ledger, so the invoice goes first.
+        _invoice_not_on_its_way(ctx, invoice)
         _invoice_send(ctx, invoice, _Log(ctx, INVOICE, invoice.id, str(invoice)))
     bank = _account(ctx, LedgerAccount.Role.BANK)
     receivable = _account(ctx, LedgerAccount.Role.RECEIVABLE)
@@ -335,16 +355,27 @@ def _customer_id(ctx: SyncContext, customer: Customer, log: _Log) -> int:
                       % {"name": customer.name})
     kind = md_rules.CUSTOMER
     local = md_rules.local_values(kind, customer)
-    hits = ctx.client.customer_list(customer_numbers=[int(number)], fields=md_rules.TRIPLETEX_FIELDS[kind])
-    obj = next((h for h in hits if str(h.get("customerNumber")) == str(int(number))), None)
+
+    def by_number() -> dict | None:
+        hits = ctx.client.customer_list(customer_numbers=[int(number)], fields=md_rules.TRIPLETEX_FIELDS[kind])
+        return next((h for h in hits if str(h.get("customerNumber")) == str(int(number))), None)
+
+    obj = by_number()
     rule, action = rules.CUSTOMER_FOUND, Action.LINKED
     if obj is None:
         body = {k: v for k, v in md_rules.to_tripletex(kind, local).items() if v != ""}
         address = {k: v for k, v in body.pop("postalAddress").items() if v}
         if address:
             body["postalAddress"] = address
-        obj = ctx.client.customer_create(body)
-        rule, action = rules.CUSTOMER_CREATED, Action.CREATED
+        try:
+            obj = ctx.client.customer_create(body)
+            rule, action = rules.CUSTOMER_CREATED, Action.CREATED
+        except ValidationFailed:
+            # Another worker created it a moment ago (the two-way connector sending the same new customer):
+            # its number is taken by the very customer we wanted, so that one is linked instead.
+            obj = by_number()
+            if obj is None:
+                raise
     _master_link_save(ctx, kind, customer, obj)
     ctx.record(kind=kind, action=action, direction=OUT, local_id=customer.id, tripletex_id=obj["id"],
                label=customer.name, rule=rule)

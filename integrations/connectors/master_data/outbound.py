@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from hr.models import Customer, Employee, Project
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import Conflict, NotFound, RateLimited, TripletexError, Unauthorized
+from ...tripletex import Conflict, NotFound, RateLimited, TripletexError, Unauthorized, ValidationFailed
 from ..base import SyncContext
 from . import rules
 from .local import MODELS, employee_number_next, link_for_local, link_for_remote, row_get, values_apply
@@ -145,7 +145,16 @@ def _link_or_create(ctx: SyncContext, kind: str, row: Model, log: _Log) -> None:
         _employee_number_give(ctx, row)
         local = rules.local_values(kind, row)
         rule = rules.EMPLOYEE_NUMBER_GENERATED
-    created = _create(ctx, kind, _create_body(ctx, kind, row, local))
+    try:
+        created = _create(ctx, kind, _create_body(ctx, kind, row, local))
+    except ValidationFailed:
+        # Another worker created it a moment ago (the invoice connector needing the same new customer): found
+        # by its key now, it is linked instead; otherwise the refusal is Tripletex's and stands.
+        found = _find(ctx, kind, local)
+        if found is None:
+            raise
+        _link_found(ctx, kind, row, found, log)
+        return
     log.tripletex_id = created["id"]
     remote = {**local, **_filled_by_tripletex(kind, local, created)}
     taken = values_apply(row, kind, remote, fields={f for f in remote if remote[f] != local[f]})
