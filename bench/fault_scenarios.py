@@ -113,7 +113,7 @@ class Procs:
         self.hours_queue, self.default_queue = f"faults-hours-{tag}", f"faults-{tag}"
         self.connectors_queue = f"faults-connectors-{tag}"
         self.env = {**os.environ, **env, "HOURS_QUEUE": self.hours_queue, "CONNECTORS_QUEUE": self.connectors_queue,
-                    "CELERY_TASK_DEFAULT_QUEUE": self.default_queue, "LOG_LEVEL": "INFO",
+                    "CELERY_TASK_DEFAULT_QUEUE": self.default_queue, "LOG_LEVEL": "INFO", "LOG_FORMAT": "plain",
                     **{k: str(v) for k, v in TUNING.items()}}
         self.env.pop("CELERY_TASK_ALWAYS_EAGER", None)
         self.procs: list[tuple[subprocess.Popen, Path]] = []
@@ -825,8 +825,9 @@ def hooks_signed(secret: str, payload: dict, idempotency_key: str) -> dict:
                         "x-request-signature": base64.b64encode(mac).decode()}}
 
 
-BEAT_LINE = re.compile(r"\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+): INFO/MainProcess\] Scheduler: Sending due task "
-                       r"hours-sweep")
+# The beat's plain log line (LOG_FORMAT=plain in these processes) for each sweep it sends.
+BEAT_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),(\d+) INFO celery\.beat Scheduler: Sending due task "
+                       r"hours-sweep", re.M)
 
 
 def beat_restarted(st: Stack) -> dict:
