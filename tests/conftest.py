@@ -62,7 +62,7 @@ def _no_client_outlives_its_test():
 # they are moved here.
 TESTS = Path(__file__).resolve().parent
 SCOPED_FOLDERS = {"hours", "wizard", "hr", "tripletex_client"}
-SCOPED_TOP_LEVEL = False  # the tests/test_*.py files
+SCOPED_TOP_LEVEL = True  # the tests/test_*.py files
 
 
 def scoped_body(path) -> bool:
