@@ -62,12 +62,12 @@ def _no_client_outlives_its_test():
 # they are moved here.
 TESTS = Path(__file__).resolve().parent
 SCOPED_FOLDERS = {"hours", "wizard", "hr", "tripletex_client"}
-SCOPED_TOP_LEVEL = True  # the tests/test_*.py files
 
 
 def scoped_body(path) -> bool:
+    """In one of the folders above, or one of the tests/test_*.py files."""
     parts = Path(path).resolve().relative_to(TESTS).parts
-    return SCOPED_TOP_LEVEL if len(parts) == 1 else parts[0] in SCOPED_FOLDERS
+    return len(parts) == 1 or parts[0] in SCOPED_FOLDERS
 
 
 @pytest.hookimpl(wrapper=True)
