@@ -7,9 +7,9 @@ FROM python:3.11-slim AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/venv
 COPY requirements/ /build/requirements/
-# What production runs (base.in), at exactly the versions the lock file pins for every package, transitive ones
-# too; the test tools in dev.in stay out of the image.
-RUN /opt/venv/bin/pip install -r /build/requirements/base.in -c /build/requirements/lock.txt
+# What production runs (pyproject.toml's dependencies), at the versions requirements/lock.txt pins for every
+# package, transitive ones too; the dev group's test tools stay out of the image.
+RUN /opt/venv/bin/pip install -r /build/requirements/production.txt
 
 # --- runtime -----------------------------------------------------------------------------------------------
 FROM python:3.11-slim AS runtime

@@ -17,17 +17,18 @@ from .models import TenantAPIKey
 @tenant_required(roles=ADMIN)
 def api_keys(request):
     form = ApiKeyForm(request.POST or None)
-    new_key = None
+    new_key, status = None, 200
     if request.method == "POST" and form.is_valid():
         api_key, new_key = services.api_key_create(
             tenant=request.tenant, name=form.cleaned_data["name"],
             read_only=form.cleaned_data["scope"] == TenantAPIKey.Scope.READ_ONLY, by=request.user,
         )
-        # Rendered, not redirected to: the key is shown this once and kept nowhere but in its hash.
-        form = ApiKeyForm()
+        # Rendered, not redirected to: the key is shown this once and kept nowhere but in its hash. 201 says
+        # a key was made, as a redirect would; a refused form answers 200 and made nothing.
+        form, status = ApiKeyForm(), 201
     return render(request, "api/keys.html", {
         "form": form, "new_key": new_key, "keys": selectors.api_keys_for(tenant=request.tenant), "tab": "api_keys",
-    })
+    }, status=status)
 
 
 @require_POST

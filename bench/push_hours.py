@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -59,11 +60,22 @@ from django.db import connection  # noqa: E402
 from config.celery_app import app  # noqa: E402,F401  (the workers' app)
 
 _counter = {"n": 0}
+# With --profile: seconds and count per statement shape, to tell which query a task waits on.
+_sql_time: dict[str, list] = {}
 
 
 def _count(execute, sql, params, many, context):
     _counter["n"] += 1
-    return execute(sql, params, many, context)
+    if os.environ.get("BENCH_PROFILE") != "1":
+        return execute(sql, params, many, context)
+    started = time.perf_counter()
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        shape = re.sub(r"\d+", "N", re.sub(r"(%s, )+%s", "%s…", sql))[:160]
+        spent = _sql_time.setdefault(shape, [0, 0.0])
+        spent[0] += 1
+        spent[1] += time.perf_counter() - started
 
 
 _wrapper = None
@@ -104,6 +116,7 @@ def _stop_count(**_kwargs):
         with open(Path(out) / f"{os.getpid()}.tasks", "a") as f:
             f.write(f"{_profile['started']:.4f} {time.time():.4f}\n")
         if _profile["profiler"] is not None:
+            (Path(out) / f"{os.getpid()}.sqltime").write_text(json.dumps(_sql_time))
             # Whole or not at all: the benchmark stops the workers at any moment.
             _profile["profiler"].dump_stats(str(Path(out) / f"{os.getpid()}.prof.part"))
             os.replace(Path(out) / f"{os.getpid()}.prof.part", Path(out) / f"{os.getpid()}.prof")
@@ -310,6 +323,14 @@ def _report_profile(sql_dir: Path, *, started_at: float, seconds: float) -> None
                       "last_task_end_s": round(max(e for _s, e in spans) - started_at, 2),
                       "busy_worker_seconds": round(busy, 2), "wall_seconds": round(seconds, 2)}),
           file=sys.stderr, flush=True)
+    by_shape: dict[str, list] = {}
+    for f in sql_dir.glob("*.sqltime"):
+        for shape, (n, spent) in json.loads(f.read_text()).items():
+            total = by_shape.setdefault(shape, [0, 0.0])
+            total[0] += n
+            total[1] += spent
+    for shape, (n, spent) in sorted(by_shape.items(), key=lambda kv: -kv[1][1])[:15]:
+        print(f"sql {spent:7.2f} s {n:5d}×  {shape}", file=sys.stderr)
     stats = pstats.Stats(*[str(f) for f in sql_dir.glob("*.prof")], stream=sys.stderr)
     stats.sort_stats("cumulative").print_stats(60)
     stats.sort_stats("tottime").print_stats(40)

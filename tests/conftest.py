@@ -2,9 +2,11 @@
 
 alice is admin of A, bob is admin of B, carol is an employee of A.
 """
+import inspect
 import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -54,9 +56,37 @@ def _no_client_outlives_its_test():
     close_pooled_clients()
 
 
+# Test bodies here run with tenant scoping on, as requests and tasks do, so a service that forgets its tenant
+# fails in its test: fixtures build several companies' rows unscoped (below), and a body that reads across
+# companies says so with `scopes_disabled()`. The other folders still run their whole body unscoped until
+# they are moved here.
+TESTS = Path(__file__).resolve().parent
+SCOPED_FOLDERS = {"hours", "wizard", "hr", "tripletex_client"}
+
+
+def scoped_body(path) -> bool:
+    """In one of the folders above, or one of the tests/test_*.py files."""
+    parts = Path(path).resolve().relative_to(TESTS).parts
+    return len(parts) == 1 or parts[0] in SCOPED_FOLDERS
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    """A fixture builds its rows with scoping off (as pretix does). Not a yield fixture: the scope it is in when
+    it yields would be undone here, under the test body; one that builds rows turns scoping off itself."""
+    if inspect.isgeneratorfunction(fixturedef.func):
+        return (yield)
+    with scopes_disabled():
+        return (yield)
+
+
 @pytest.fixture(autouse=True)
-def _unscoped_test_body():
-    """Test code sets up rows of several companies; requests still enter their own scope in the middleware."""
+def _unscoped_test_body(request):
+    """Outside the folders above, test code still reads rows of several companies with scoping off; requests
+    still enter their own scope in the middleware."""
+    if scoped_body(request.node.path):
+        yield
+        return
     with scopes_disabled():
         yield
 

@@ -3,6 +3,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
+from django_scopes import scope
 
 from tenants.models import Membership
 
@@ -30,13 +31,14 @@ def test_admin_lists_only_the_chosen_companys_rows(world):
 
 @pytest.mark.django_db
 def test_approved_hours_cannot_be_changed_or_deleted_in_the_admin(world, hr_a):
-    from hr.models import TimeEntry
+    with scope(tenant=world.a):
+        from hr.models import TimeEntry
 
-    world.alice.is_staff = world.alice.is_superuser = True
-    world.alice.save()
-    entry = hr_a["entry"]
-    TimeEntry.objects.filter(id=entry.id).update(status="approved")
-    client = world.client_for(world.alice, world.a)
-    response = client.post(reverse("admin:hr_timeentry_delete", args=[entry.id]), {"post": "yes"})
-    assert response.status_code == 403
-    assert TimeEntry.objects.filter(id=entry.id).exists()
+        world.alice.is_staff = world.alice.is_superuser = True
+        world.alice.save()
+        entry = hr_a["entry"]
+        TimeEntry.objects.filter(id=entry.id).update(status="approved")
+        client = world.client_for(world.alice, world.a)
+        response = client.post(reverse("admin:hr_timeentry_delete", args=[entry.id]), {"post": "yes"})
+        assert response.status_code == 403
+        assert TimeEntry.objects.filter(id=entry.id).exists()

@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django_scopes import scope
 
 from hr import services
 from hr.models import TimeEntry
@@ -31,62 +32,69 @@ def carol_client(world, hr_a):
 
 
 def test_employee_saves_a_week_in_the_grid(carol_client, hr_a):
-    response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5", d1="8"))
-    assert response.status_code == 302
-    entries = TimeEntry.objects.filter(employee=hr_a["employee"]).order_by("date")
-    assert [(e.date, e.hours, e.status) for e in entries] == [
-        (MONDAY, Decimal("7.50"), "draft"), (MONDAY + dt.timedelta(days=1), Decimal("8.00"), "draft"),
-    ]
+    with scope(tenant=hr_a["employee"].tenant):
+        response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5", d1="8"))
+        assert response.status_code == 302
+        entries = TimeEntry.objects.filter(employee=hr_a["employee"]).order_by("date")
+        assert [(e.date, e.hours, e.status) for e in entries] == [
+            (MONDAY, Decimal("7.50"), "draft"), (MONDAY + dt.timedelta(days=1), Decimal("8.00"), "draft"),
+        ]
 
 
 def test_saving_the_grid_again_changes_and_removes_cells(carol_client, hr_a):
-    carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5", d1="8"))
-    carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="6"))
-    entries = TimeEntry.objects.filter(employee=hr_a["employee"])
-    assert [(e.date, e.hours) for e in entries] == [(MONDAY, Decimal("6.00"))]
+    with scope(tenant=hr_a["employee"].tenant):
+        carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5", d1="8"))
+        carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="6"))
+        entries = TimeEntry.objects.filter(employee=hr_a["employee"])
+        assert [(e.date, e.hours) for e in entries] == [(MONDAY, Decimal("6.00"))]
 
 
 def test_submit_sends_the_week_to_approval(carol_client, hr_a):
-    carol_client.post(reverse("hr:timesheet"), {**grid_post(hr_a, d0="7.5"), "submit": "1"})
-    assert TimeEntry.objects.get(employee=hr_a["employee"]).status == "submitted"
+    with scope(tenant=hr_a["employee"].tenant):
+        carol_client.post(reverse("hr:timesheet"), {**grid_post(hr_a, d0="7.5"), "submit": "1"})
+        assert TimeEntry.objects.get(employee=hr_a["employee"]).status == "submitted"
 
 
 def test_hours_over_24_in_a_cell_is_a_field_error_and_nothing_changes(carol_client, hr_a):
-    carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5"))
-    response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="25"))
-    assert response.status_code == 200
-    assert "Maks 24 timer" in response.content.decode()
-    assert TimeEntry.objects.get(employee=hr_a["employee"]).hours == Decimal("7.50")
+    with scope(tenant=hr_a["employee"].tenant):
+        carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5"))
+        response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="25"))
+        assert response.status_code == 200
+        assert "Maks 24 timer" in response.content.decode()
+        assert TimeEntry.objects.get(employee=hr_a["employee"]).hours == Decimal("7.50")
 
 
 def test_more_than_24_hours_in_one_day_across_rows_is_refused(world, hr_a):
-    other = ProjectFactory(tenant=world.a)
-    employee = hr_a["employee"]
-    with pytest.raises(ValidationError, match="Mer enn 24 timer"):
-        services.timesheet_week_save(tenant=world.a, employee=employee, start=MONDAY, rows=[
-            {"project": hr_a["project"], "activity": hr_a["activity"], "wage_type": None, "comment": "", "hours": {0: Decimal("12")}},
-            {"project": other, "activity": hr_a["activity"], "wage_type": None, "comment": "", "hours": {0: Decimal("12.5")}},
-        ])
-    assert TimeEntry.objects.filter(employee=employee, status="draft").count() == 0
+    with scope(tenant=world.a):
+        other = ProjectFactory(tenant=world.a)
+        employee = hr_a["employee"]
+        with pytest.raises(ValidationError, match="Mer enn 24 timer"):
+            services.timesheet_week_save(tenant=world.a, employee=employee, start=MONDAY, rows=[
+                {"project": hr_a["project"], "activity": hr_a["activity"], "wage_type": None, "comment": "", "hours": {0: Decimal("12")}},
+                {"project": other, "activity": hr_a["activity"], "wage_type": None, "comment": "", "hours": {0: Decimal("12.5")}},
+            ])
+        assert TimeEntry.objects.filter(employee=employee, status="draft").count() == 0
 
 
 def test_hours_in_a_locked_week_are_refused(carol_client, world, hr_a):
-    world.a.hours_locked_until = MONDAY + dt.timedelta(days=6)
-    world.a.save()
-    response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5"))
-    assert response.status_code == 200
-    assert "låst" in response.content.decode()
-    assert not TimeEntry.objects.filter(employee=hr_a["employee"]).exists()
+    with scope(tenant=world.a):
+        world.a.hours_locked_until = MONDAY + dt.timedelta(days=6)
+        world.a.save()
+        response = carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d0="7.5"))
+        assert response.status_code == 200
+        assert "låst" in response.content.decode()
+        assert not TimeEntry.objects.filter(employee=hr_a["employee"]).exists()
 
 
 def test_another_companys_project_is_an_unknown_choice(carol_client, world, hr_a):
-    foreign = ProjectFactory(tenant=world.b)
-    data = grid_post(hr_a, d0="7.5")
-    data["rows-0-project"] = foreign.id
-    response = carol_client.post(reverse("hr:timesheet"), data)
-    assert response.status_code == 200
-    assert "Velg et gyldig valg" in response.content.decode() or "valid choice" in response.content.decode()
-    assert not TimeEntry.objects.filter(employee=hr_a["employee"]).exists()
+    with scope(tenant=world.a):
+        foreign = ProjectFactory(tenant=world.b)
+        data = grid_post(hr_a, d0="7.5")
+        data["rows-0-project"] = foreign.id
+        response = carol_client.post(reverse("hr:timesheet"), data)
+        assert response.status_code == 200
+        assert "Velg et gyldig valg" in response.content.decode() or "valid choice" in response.content.decode()
+        assert not TimeEntry.objects.filter(employee=hr_a["employee"]).exists()
 
 
 def test_service_refuses_project_of_another_company(world, hr_a):
@@ -152,13 +160,14 @@ def test_hours_must_be_above_zero_and_at_most_24(world, hr_a):
 
 
 def test_a_rejected_day_in_a_submitted_week_stays_in_the_grid_and_survives_saving(carol_client, world, hr_a):
-    carol_client.post(reverse("hr:timesheet"), {**grid_post(hr_a, d0="7.5", d1="7.5"), "submit": "1"})
-    tuesday = TimeEntry.objects.get(employee=hr_a["employee"], date=MONDAY + dt.timedelta(days=1))
-    services.time_entries_reject(tenant=world.a, entries=TimeEntry.objects.filter(id=tuesday.id), by=world.alice)
+    with scope(tenant=world.a):
+        carol_client.post(reverse("hr:timesheet"), {**grid_post(hr_a, d0="7.5", d1="7.5"), "submit": "1"})
+        tuesday = TimeEntry.objects.get(employee=hr_a["employee"], date=MONDAY + dt.timedelta(days=1))
+        services.time_entries_reject(tenant=world.a, entries=TimeEntry.objects.filter(id=tuesday.id), by=world.alice)
 
-    page = carol_client.get(reverse("hr:timesheet"), {"uke": WEEK}).content.decode()
-    assert 'name="rows-0-d1" value="7.50"' in page and 'name="rows-0-d0" value="7.50"' not in page
-    carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d1="6"))
-    statuses = dict(TimeEntry.objects.filter(employee=hr_a["employee"]).values_list("date", "status"))
-    assert statuses == {MONDAY: "submitted", MONDAY + dt.timedelta(days=1): "draft"}
-    assert TimeEntry.objects.get(id=tuesday.id).hours == Decimal("6.00")
+        page = carol_client.get(reverse("hr:timesheet"), {"uke": WEEK}).content.decode()
+        assert 'name="rows-0-d1" value="7.50"' in page and 'name="rows-0-d0" value="7.50"' not in page
+        carol_client.post(reverse("hr:timesheet"), grid_post(hr_a, d1="6"))
+        statuses = dict(TimeEntry.objects.filter(employee=hr_a["employee"]).values_list("date", "status"))
+        assert statuses == {MONDAY: "submitted", MONDAY + dt.timedelta(days=1): "draft"}
+        assert TimeEntry.objects.get(id=tuesday.id).hours == Decimal("6.00")

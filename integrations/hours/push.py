@@ -187,15 +187,19 @@ def _claim(*, tenant: Tenant, worker: str, limit: int) -> list[HourTransfer]:
     # The connection's state is part of the claim itself, so a removal that commits first wins.
     active = Connection.objects.filter(tenant=tenant, state=Connection.State.ACTIVE).values("tenant_id")
     for _try in range(CLAIM_TRIES):
-        slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
-        if not slot_ids:
-            return []
-        if HourTransfer.objects.filter(
-            tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING
-        ).filter(free).update(state=State.SENDING, claimed_by=worker, claimed_at=now):
-            break
-        # Workers of one company read the same oldest window: the one whose update came second got nothing,
-        # and would end its task as if nothing were due. Those slots are being sent now, so the window moved.
+        # Read and update in one transaction: on SQLite it holds the write lock from its start, so workers of
+        # one company claim one after the other instead of reading the same window and all but one losing it.
+        with transaction.atomic():
+            slot_ids = list(dict.fromkeys(window.values_list("slot_id", flat=True)[: limit * 3]))[:limit]
+            if not slot_ids:
+                return []
+            if HourTransfer.objects.filter(
+                tenant=tenant, tenant_id__in=active, slot_id__in=slot_ids, state=State.PENDING
+            ).filter(free).update(state=State.SENDING, claimed_by=worker, claimed_at=now):
+                break
+        # Where reads do not wait for writers (PostgreSQL), workers still read the same oldest window: the one
+        # whose update came second got nothing, and would end its task as if nothing were due. Those slots are
+        # being sent now, so the window moved.
     else:
         return []
     return list(

@@ -83,7 +83,9 @@ class Tx:
         proj = {p.id: t for p, t in self.projects}
         act = {a.id: t for a, t in self.activities}
         out: dict = {}
-        for e in TimeEntry.objects.filter(tenant=self.tenant, status=TimeEntry.Status.APPROVED):
+        with scope(tenant=self.tenant):
+            approved = list(TimeEntry.objects.filter(status=TimeEntry.Status.APPROVED))
+        for e in approved:
             key = (emp[e.employee_id], e.date.isoformat(), proj[e.project_id], act[e.activity_id])
             out[key] = out.get(key, Decimal(0)) + e.hours
         return out

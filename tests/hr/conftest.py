@@ -1,4 +1,5 @@
 import pytest
+from django_scopes import scope
 
 from integrations.models import Connection, ConnectorConfig, OutboundChange
 
@@ -12,7 +13,8 @@ def two_way(world):
 
 def pending(tenant) -> list[tuple[str, int, str]]:
     """A's waiting changes for Tripletex as (kind, local id, op)."""
-    return list(
-        OutboundChange.objects.filter(tenant=tenant, state=OutboundChange.State.PENDING)
-        .order_by("id").values_list("kind", "local_id", "op")
-    )
+    with scope(tenant=tenant):
+        return list(
+            OutboundChange.objects.filter(state=OutboundChange.State.PENDING)
+            .order_by("id").values_list("kind", "local_id", "op")
+        )

@@ -83,7 +83,7 @@ def test_the_image_is_built_in_stages_from_slim_python_3_11_and_runs_as_no_root(
 def test_the_image_installs_from_the_lock_file_and_collects_static_files_at_build():
     runs = [args for instruction, args in dockerfile() if instruction == "RUN"]
     install = [run for run in runs if "pip install" in run]
-    assert install and all("requirements/lock.txt" in run for run in install)
+    assert install and all("requirements/production.txt" in run for run in install)
     assert any("manage.py collectstatic --noinput" in run for run in runs)
     assert image_cmd()[:2] == ["gunicorn", "config.wsgi"]
 

@@ -1,7 +1,7 @@
 """What the database holds, as one comparable value: "changes nothing" is `everything()` before == after."""
 from django.apps import apps
 
-OURS = ("tenants", "hr", "integrations", "wizard")
+OURS = ("tenants", "hr", "integrations", "wizard", "commerce", "api")
 
 
 # Counts of calls made to Tripletex, not anything a user stored: a refused action may still have asked

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope
 
 from hr.models import Employee, Project, TimeEntry
 from hr.services import time_entries_approve
@@ -86,75 +87,80 @@ def months_back(n: int) -> dt.date:
 
 def test_step5_shows_how_many_approved_hours_wait_and_from_which_dates(world, removed_with_old_hours, company,
                                                                          django_capture_on_commit_callbacks):
-    check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
-    waiting = selectors.hours_waiting(tenant=world.a, refresh=False)
-    entries = removed_with_old_hours
-    assert waiting["entries"] == len(entries) and waiting["hours"] == sum(e.hours for e in entries)
-    assert (waiting["first"], waiting["last"]) == (min(e.date for e in entries), max(e.date for e in entries))
+    with scope(tenant=world.a):
+        check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
+        waiting = selectors.hours_waiting(tenant=world.a, refresh=False)
+        entries = removed_with_old_hours
+        assert waiting["entries"] == len(entries) and waiting["hours"] == sum(e.hours for e in entries)
+        assert (waiting["first"], waiting["last"]) == (min(e.date for e in entries), max(e.date for e in entries))
 
-    page = world.client_for(world.alice, world.a).get(reverse("wizard:step", args=["ferdigstill"])).content.decode()
-    assert f"{len(entries)} godkjente føringer" in page
-    assert f"De er datert {waiting['first']:%d.%m.%Y}–{waiting['last']:%d.%m.%Y}." in page
-    assert f'value="{THIS_MONTH.isoformat()}"' in page  # the default: from the first day of this month
+        page = world.client_for(world.alice, world.a).get(reverse("wizard:step", args=["ferdigstill"])).content.decode()
+        assert f"{len(entries)} godkjente føringer" in page
+        assert f"De er datert {waiting['first']:%d.%m.%Y}–{waiting['last']:%d.%m.%Y}." in page
+        assert f'value="{THIS_MONTH.isoformat()}"' in page  # the default: from the first day of this month
 
 
 def test_ferdigstill_sends_waiting_hours_only_from_the_chosen_date_and_keeps_older_ones_as_not_sent(
         world, tx, company, removed_with_old_hours, django_capture_on_commit_callbacks):
-    check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
-    run = finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_FROM, send_hours_from=THIS_MONTH)
-    push(world)
+    with scope(tenant=world.a):
+        check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
+        run = finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_FROM, send_hours_from=THIS_MONTH)
+        push(world)
 
-    recent = {e.date.isoformat() for e in removed_with_old_hours if e.date >= THIS_MONTH}
-    assert remote_dates(tx, company) == sorted(recent)
-    older = HourTransfer.objects.filter(tenant=world.a, slot__date__lt=THIS_MONTH)
-    assert older.exists() and set(older.values_list("state", "reason")) == {(State.HELD, REASON_BEFORE_START)}
-    assert run.summary["hours"]["held"] == older.count() and "Eksporter timer til Tripletex" in run.message
+        recent = {e.date.isoformat() for e in removed_with_old_hours if e.date >= THIS_MONTH}
+        assert remote_dates(tx, company) == sorted(recent)
+        older = HourTransfer.objects.filter(tenant=world.a, slot__date__lt=THIS_MONTH)
+        assert older.exists() and set(older.values_list("state", "reason")) == {(State.HELD, REASON_BEFORE_START)}
+        assert run.summary["hours"]["held"] == older.count() and "Eksporter timer til Tripletex" in run.message
 
-    # They stay put through a later refresh and a «Prøv igjen», and go with an export of their period.
-    check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
-    hour_transfers_retry(tenant=world.a)
-    push(world)
-    assert remote_dates(tx, company) == sorted(recent)
-    with django_capture_on_commit_callbacks(execute=True):
-        hours_export_period(tenant=world.a, date_from=LAST_YEAR, date_to=THIS_MONTH - dt.timedelta(days=1),
-                            by=world.alice)
-    push(world)
-    assert remote_dates(tx, company) == sorted(e.date.isoformat() for e in removed_with_old_hours)
+        # They stay put through a later refresh and a «Prøv igjen», and go with an export of their period.
+        check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
+        hour_transfers_retry(tenant=world.a)
+        push(world)
+        assert remote_dates(tx, company) == sorted(recent)
+        with django_capture_on_commit_callbacks(execute=True):
+            hours_export_period(tenant=world.a, date_from=LAST_YEAR, date_to=THIS_MONTH - dt.timedelta(days=1),
+                                by=world.alice)
+        push(world)
+        assert remote_dates(tx, company) == sorted(e.date.isoformat() for e in removed_with_old_hours)
 
 
 @pytest.mark.parametrize("send,expected", [(services.SEND_ALL, "all"), (services.SEND_NONE, "none")])
 def test_ferdigstill_can_send_all_waiting_hours_or_none(send, expected, world, tx, company, removed_with_old_hours,
                                                          django_capture_on_commit_callbacks):
-    check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
-    finish(world, django_capture_on_commit_callbacks, send_hours=send)
-    push(world)
-    sent = remote_dates(tx, company)
-    assert sent == (sorted(e.date.isoformat() for e in removed_with_old_hours) if expected == "all" else [])
+    with scope(tenant=world.a):
+        check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
+        finish(world, django_capture_on_commit_callbacks, send_hours=send)
+        push(world)
+        sent = remote_dates(tx, company)
+        assert sent == (sorted(e.date.isoformat() for e in removed_with_old_hours) if expected == "all" else [])
 
 
 def test_hours_approved_after_ferdigstill_are_sent_whatever_their_date(world, tx, company, connected,
                                                                         django_capture_on_commit_callbacks):
-    check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_NONE)
-    with django_capture_on_commit_callbacks(execute=True):
-        approve(world, day=LAST_YEAR, **connected)
-    push(world)
-    assert remote_dates(tx, company) == [LAST_YEAR.isoformat()]
+    with scope(tenant=world.a):
+        check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_NONE)
+        with django_capture_on_commit_callbacks(execute=True):
+            approve(world, day=LAST_YEAR, **connected)
+        push(world)
+        assert remote_dates(tx, company) == [LAST_YEAR.isoformat()]
 
 
 def test_a_date_is_needed_to_send_from_a_date(world, removed_with_old_hours, company,
                                               django_capture_on_commit_callbacks):
-    check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
-    draft = Draft.objects.get(tenant=world.a)
-    client = world.client_for(world.alice, world.a)
-    response = client.post(reverse("wizard:step", args=["ferdigstill"]),
-                           {"draft": draft.id, "send_hours": "from", "send_hours_from": ""})
-    assert response.status_code == 400 and "Velg datoen timene skal sendes fra." in response.content.decode()
-    assert Draft.objects.filter(id=draft.id).exists()
-    response = client.post(reverse("wizard:step", args=["ferdigstill"]),
-                           {"draft": draft.id, "send_hours": "from", "send_hours_from": "31.02.2026"})
-    assert response.status_code == 400 and Draft.objects.filter(id=draft.id).exists()
+    with scope(tenant=world.a):
+        check(world, django_capture_on_commit_callbacks, token=company["employee_tokens"]["GrønnJobb"])
+        draft = Draft.objects.get(tenant=world.a)
+        client = world.client_for(world.alice, world.a)
+        response = client.post(reverse("wizard:step", args=["ferdigstill"]),
+                               {"draft": draft.id, "send_hours": "from", "send_hours_from": ""})
+        assert response.status_code == 400 and "Velg datoen timene skal sendes fra." in response.content.decode()
+        assert Draft.objects.filter(id=draft.id).exists()
+        response = client.post(reverse("wizard:step", args=["ferdigstill"]),
+                               {"draft": draft.id, "send_hours": "from", "send_hours_from": "31.02.2026"})
+        assert response.status_code == 400 and Draft.objects.filter(id=draft.id).exists()
 
 
 # Un-ticking on a refresh
@@ -168,40 +174,43 @@ def untick_employee(draft, employee) -> Item:
 
 def test_unticking_a_linked_employee_on_a_refresh_unlinks_it_and_holds_its_hours(
         world, tx, company, connected, django_capture_on_commit_callbacks):
-    draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    untick_employee(draft, connected["employee"])
-    finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
-    assert not Link.objects.filter(tenant=world.a, kind="employee", local_id=connected["employee"].id).exists()
+    with scope(tenant=world.a):
+        draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        untick_employee(draft, connected["employee"])
+        finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
+        assert not Link.objects.filter(tenant=world.a, kind="employee", local_id=connected["employee"].id).exists()
 
-    with django_capture_on_commit_callbacks(execute=True):
-        entry = approve(world, day=TODAY, **connected)
-    push(world)
-    assert remote_dates(tx, company) == []
-    row = HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id)
-    assert (row.state, row.reason) == (State.HELD, "ansatt ikke koblet til Tripletex")
+        with django_capture_on_commit_callbacks(execute=True):
+            entry = approve(world, day=TODAY, **connected)
+        push(world)
+        assert remote_dates(tx, company) == []
+        row = HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id)
+        assert (row.state, row.reason) == (State.HELD, "ansatt ikke koblet til Tripletex")
 
-    # Chosen again: linked again, and the held hours go.
-    draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    services.items_select(draft=draft, kind="employee", selected=True)
-    finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
-    push(world)
-    assert remote_dates(tx, company) == [TODAY.isoformat()]
+        # Chosen again: linked again, and the held hours go.
+        draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        services.items_select(draft=draft, kind="employee", selected=True)
+        finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
+        push(world)
+        assert remote_dates(tx, company) == [TODAY.isoformat()]
 
 
 def test_the_summary_shows_an_unticked_linked_object_as_unlinked_before_ferdigstill(
         world, connected, django_capture_on_commit_callbacks):
-    draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    untick_employee(draft, connected["employee"])
-    assert selectors.finish_summary(draft=draft)["employee"]["unlink"] == 1
-    page = world.client_for(world.alice, world.a).get(reverse("wizard:step", args=["ferdigstill"])).content.decode()
-    assert '<td class="num" data-testid="unlink-employee">1</td>' in page
-    assert "Koblingen fjernes, og godkjente timer på dem holdes tilbake" in page
+    with scope(tenant=world.a):
+        draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        untick_employee(draft, connected["employee"])
+        assert selectors.finish_summary(draft=draft)["employee"]["unlink"] == 1
+        page = world.client_for(world.alice, world.a).get(reverse("wizard:step", args=["ferdigstill"])).content.decode()
+        assert '<td class="num" data-testid="unlink-employee">1</td>' in page
+        assert "Koblingen fjernes, og godkjente timer på dem holdes tilbake" in page
 
 
 def test_the_log_says_an_unticked_linked_object_was_unlinked(world, connected, django_capture_on_commit_callbacks):
-    draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
-    item = untick_employee(draft, connected["employee"])
-    run = finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
-    record = SyncRecord.objects.get(run=run, object_kind="employee", tripletex_id=item.tripletex_id)
-    assert record.action == SyncRecord.Action.SKIPPED and record.rule == str(services.UNLINKED_RULE)
-    assert run.summary["employee"]["unlinked"] == 1
+    with scope(tenant=world.a):
+        draft = check(world, django_capture_on_commit_callbacks, keep_stored=True)
+        item = untick_employee(draft, connected["employee"])
+        run = finish(world, django_capture_on_commit_callbacks, send_hours=services.SEND_ALL)
+        record = SyncRecord.objects.get(run=run, object_kind="employee", tripletex_id=item.tripletex_id)
+        assert record.action == SyncRecord.Action.SKIPPED and record.rule == str(services.UNLINKED_RULE)
+        assert run.summary["employee"]["unlinked"] == 1
