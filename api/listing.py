@@ -22,6 +22,16 @@ class Filters(serializers.Serializer):
         return queryset.filter(**{lookups[name]: value for name, value in self.validated_data.items()})
 
 
+def query_once(request) -> dict[str, str]:
+    """The query string as one value per parameter; a parameter given twice is a 400, since only one of its
+    values would be used and the script would not know which."""
+    repeated = {name: [_("Oppgi parameteren bare én gang.")]
+                for name, values in request.query_params.lists() if len(values) > 1}
+    if repeated:
+        raise ValidationError(repeated)
+    return request.query_params.dict()
+
+
 class QueryFilters(filters.BaseFilterBackend):
     """Narrows a list by the view's `filters_class`; a detail or an action is never narrowed.
 
@@ -33,7 +43,7 @@ class QueryFilters(filters.BaseFilterBackend):
         if getattr(view, "action", None) != "list":
             return queryset
         # A plain dict: DRF reads a QueryDict as a form, where an absent checkbox means False.
-        found = view.filters_class(data=request.query_params.dict())
+        found = view.filters_class(data=query_once(request))
         known = set(found.fields) | LIST_PARAMETERS
         unknown = {name: [_("Ukjent parameter.")] for name in request.query_params if name not in known}
         if unknown:
@@ -53,7 +63,7 @@ class Cursor(pagination.CursorPagination):
     def get_page_size(self, request):
         # DRF quietly uses the default for a page_size it cannot read; a script should hear of its mistake.
         if self.page_size_query_param in request.query_params:
-            found = PageSize(data=request.query_params.dict())
+            found = PageSize(data=query_once(request))
             found.is_valid(raise_exception=True)
         return super().get_page_size(request)
 

@@ -170,6 +170,13 @@ def test_an_unknown_list_parameter_is_a_400_naming_it(world, api_a):
     assert response.status_code == 400 and response.json() == {"updated_snce": ["Ukjent parameter."]}
 
 
+def test_a_list_parameter_given_twice_is_a_400_naming_it(world, api_a):
+    """Only one of the values would be used, and the script would not know which (found by schemathesis)."""
+    response = api_a.get(f"{EMPLOYEES}?page_size=abc&page_size=5")
+    assert response.status_code == 400 and response.json() == {"page_size": ["Oppgi parameteren bare én gang."]}
+    assert api_a.get(f"{EMPLOYEES}?page_size=5").status_code == 200
+
+
 def test_an_unknown_address_under_the_api_is_a_json_404(world, api_a):
     response = api_a.get("/api/v1/employees/ikke-et-tall/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 404 and response.json() == {"detail": "Not found."}
