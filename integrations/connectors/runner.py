@@ -186,7 +186,7 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
             except Exception:
                 # Anything else (a locked database, a bug) fails the task, but the claim must not outlive it:
                 # a live worker's claim is not swept until it is old, and the change would wait that long.
-                _put_back(change, retry_in=RETRY_BACKOFF_S)
+                _put_back(change, retry_in=settings.CONNECTOR_RETRY_BACKOFF)
                 raise
             _finish_change(change, message="" if handled else _("Ingen påslått integrasjon sender dette."))
             outcome.sent += 1
