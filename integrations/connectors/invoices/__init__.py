@@ -6,6 +6,11 @@
 - `rules`: the seed's rules in the admin's words.
 - `ledger`: Hovedbok, our chart of accounts matched to Tripletex's.
 - `komplett`: what the company's Tripletex must have (Komplett) before the connector is switched on.
+
+Seed 004's activities and employees are not here: they are shared with the hours push, which needs them with
+any connector or none. Activities are matched or created from the hourly rate in `connectors.activities`, at
+the first hours on them; employees are linked, never created, by the wizard (`connectors.activation`'s matcher)
+and kept by the two-way connector, and the hours push only reads those links (hours of an unlinked employee wait).
 """
 from django.utils.translation import gettext_lazy as _
 
