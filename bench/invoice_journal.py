@@ -1,6 +1,8 @@
 """Benchmark the invoice journal (seed 002): issued invoices sent to Tripletex as invoiced orders.
 
-Run: ``python -m bench.invoice_journal [--invoices 2000] [--lines 5] [--latency-ms 20] [--postgres URL]``.
+Run: ``python -m bench.invoice_journal [--invoices 2000] [--lines 5] [--latency-ms 20] [--postgres URL]``, or
+``python -m bench.invoices --journal ...``, which runs the same `journal` and prints it with the invoice lines' keys
+(`as_invoice_line`).
 
 A company of ours with the customer import on, its customers imported from a fake Tripletex company, and
 ``--invoices`` issued invoices of ``--lines`` lines each (made straight in the database: issuing makes a PDF
@@ -11,13 +13,15 @@ heard); the task is then handed to another worker, as the broker does with an un
 Prints one JSON line for the ``journal`` phase: ``invoices``, ``lines``, ``latency_ms``, ``seconds``,
 ``invoices_per_second``, ``api_calls`` (the fake's count for the company, both workers), ``calls_per_invoice``,
 ``orders`` and ``invoices_in_tripletex`` (what the fake holds), ``duplicates`` (orders or invoices made twice for
-one of ours); then a ``targets`` line. Targets: calls per invoice ≤ 2 plus a few list reads per send (customers,
+one of ours), ``missing`` (ours with no invoice there), ``sql_queries`` (this process's, the only worker),
+``peak_rss_mb``, ``task_errors`` (the handed-over run raising); then a ``targets`` line. Targets: calls per invoice ≤ 2 plus a few list reads per send (customers,
 departments, projects, currencies, VAT types, and one look-up after the kill), 0 duplicates.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import sys
 import tempfile
 import time
@@ -36,6 +40,7 @@ class Killed(BaseException):
 
 
 def journal(fake: Fake, n_invoices: int, n_lines: int, latency_ms: float) -> dict:
+    from django.db import connection as db
     from django.utils import timezone
     from django_scopes import scope, scopes_disabled
 
@@ -88,17 +93,23 @@ def journal(fake: Fake, n_invoices: int, n_lines: int, latency_ms: float) -> dic
                 raise Killed
             return answer
 
+        # Counted with a wrapper, not Django's query log: that log is capped.
+        queries, task_errors = [], 0
         started = time.perf_counter()
-        run = journals.journal_send_request(journal=bunt)
-        TripletexClient.invoice_create = dies_half_way
-        try:
-            journals.journal_run_execute(run=run, journal=bunt)
-        except Killed:
-            pass
-        finally:
-            TripletexClient.invoice_create = original
-        close_pooled_clients()  # the next worker is another process, with a session of its own
-        journals.journal_run_execute(run=run, journal=bunt)  # the task, handed to the next worker
+        with db.execute_wrapper(lambda execute, *a: queries.append(1) or execute(*a)):
+            run = journals.journal_send_request(journal=bunt)
+            TripletexClient.invoice_create = dies_half_way
+            try:
+                journals.journal_run_execute(run=run, journal=bunt)
+            except Killed:
+                pass
+            finally:
+                TripletexClient.invoice_create = original
+            close_pooled_clients()  # the next worker is another process, with a session of its own
+            try:
+                journals.journal_run_execute(run=run, journal=bunt)  # the task, handed to the next worker
+            except Exception:  # noqa: BLE001 - a worker's task failing is a figure here, not the end of the run
+                task_errors += 1
         seconds = time.perf_counter() - started
         calls = calls_since(before, fake.calls(cid))
         fake("DELETE", "faults")
@@ -109,12 +120,33 @@ def journal(fake: Fake, n_invoices: int, n_lines: int, latency_ms: float) -> dic
     by_reference = Counter(o.get("reference") for o in orders)
     by_order = Counter(ref["id"] for i in made_invoices for ref in i.get("orders") or ())
     duplicates = sum(c - 1 for c in by_reference.values() if c > 1) + sum(c - 1 for c in by_order.values() if c > 1)
+    invoiced_orders = set(by_order)
+    missing = sum(1 for o in orders if o["id"] not in invoiced_orders) + max(0, n_invoices - len(by_reference))
     total = sum(calls.values())
     return {"phase": "journal", "invoices": n_invoices, "lines": n_lines, "latency_ms": latency_ms,
             "seconds": round(seconds, 2), "invoices_per_second": round(n_invoices / seconds, 1),
             "api_calls": total, "calls_per_invoice": round(total / n_invoices, 3), "calls": calls,
             "run_status": run.status, "orders": len(orders), "invoices_in_tripletex": len(made_invoices),
-            "duplicates": duplicates}
+            "duplicates": duplicates, "missing": missing, "sql_queries": len(queries),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1), "task_errors": task_errors}
+
+
+def as_invoice_line(line: dict) -> dict:
+    """`journal`'s figures under the keys `bench.invoices` prints for invoices and payments."""
+    count = line["invoices"]
+    return {"mode": "connector", "kind": "journal", "count": count, "seconds": line["seconds"],
+            "api_calls": line["api_calls"], "api_calls_per_item": line["calls_per_invoice"],
+            "sql_queries": line["sql_queries"], "duplicates": line["duplicates"], "missing": line["missing"],
+            "peak_rss_mb": line["peak_rss_mb"], "task_errors": line["task_errors"],
+            "sql_queries_per_item": round(line["sql_queries"] / count, 1), "workers_killed": 1,
+            "lines": line["lines"], "calls": line["calls"], "run_status": line["run_status"]}
+
+
+def targets(line: dict) -> dict:
+    limit = CALLS_PER_INVOICE * line["invoices"] + 10
+    return {"calls_per_invoice": CALLS_PER_INVOICE, "api_calls_limit": limit,
+            "ok": line["api_calls"] <= limit and line["duplicates"] == 0 and line["missing"] == 0
+            and line["invoices_in_tripletex"] == line["invoices"]}
 
 
 def main(argv=None) -> int:
@@ -132,10 +164,7 @@ def main(argv=None) -> int:
             setup_django(var_dir, info, scratch["url"] if scratch else None)
             line = journal(Fake(info), args.invoices, args.lines, args.latency_ms)
             emit(**line)
-            limit = CALLS_PER_INVOICE * args.invoices + 10
-            emit(phase="targets", calls_per_invoice=CALLS_PER_INVOICE, api_calls_limit=limit,
-                 ok=line["api_calls"] <= limit and line["duplicates"] == 0
-                 and line["invoices_in_tripletex"] == args.invoices)
+            emit(phase="targets", **targets(line))
     finally:
         if scratch:
             _drop_postgres(scratch)

@@ -8,6 +8,10 @@ send them; one worker is killed (SIGKILL) a third of the way through and a new o
 N/2 payments and sends them the same way. Last, a baseline on a sample in the same run: the same workers,
 but every send re-reads Tripletex first (the accounts, the VAT types, and its voucher by our number).
 
+With `--journal` it measures seed 002's path instead (`bench.invoice_journal`'s run: one journal of N issued
+invoices sent as invoiced orders, the worker killed half-way after Tripletex made an invoice and the task handed
+to the next), printing one line with the same keys (`"kind": "journal"`) and a targets line.
+
 Prints one JSON line each for invoices, payments and the baseline (`count`, `seconds`, `api_calls`,
 `api_calls_per_item`, `sql_queries`, `duplicates`, `missing`, `peak_rss_mb`, `task_errors`), and one with the
 targets.
@@ -364,10 +368,14 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2, help="worker processes")
     ap.add_argument("--concurrency", type=int, default=2, help="pool size per worker")
     ap.add_argument("--no-kill", action="store_true", help="do not kill a worker mid-run")
+    ap.add_argument("--journal", action="store_true",
+                    help="the invoice journal (seed 002) as invoiced orders instead of vouchers and payments")
     args = ap.parse_args(argv)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    if args.journal:
+        return journal_main(args)
     fake, info = start_fake(args.latency_ms)
     from django.conf import settings
 
@@ -419,6 +427,24 @@ def main(argv=None) -> int:
             "under_5_minutes": inv["seconds"] + pay["seconds"] < 300,
             "rss_ok": max(r["peak_rss_mb"] for r in results) < 300,
         }), flush=True)
+    finally:
+        fake.send_signal(signal.SIGTERM)
+        fake.wait(10)
+    return 0
+
+
+def journal_main(args) -> int:
+    from django.conf import settings
+
+    from bench import invoice_journal
+    from bench.master_sync import Fake
+
+    fake, info = start_fake(0)  # the journal puts the latency on its own company, after the customer import
+    settings.TRIPLETEX_BASE_URL, settings.TRIPLETEX_CONSUMER_TOKEN = info["base_url"], info["consumer_token"]
+    try:
+        line = invoice_journal.journal(Fake(info), args.invoices, args.lines, args.latency_ms)
+        print(json.dumps(invoice_journal.as_invoice_line(line)), flush=True)
+        print(json.dumps({"mode": "targets", "kind": "journal", **invoice_journal.targets(line)}), flush=True)
     finally:
         fake.send_signal(signal.SIGTERM)
         fake.wait(10)

@@ -65,6 +65,9 @@ class Connector:
     options_form: type[forms.Form] = NoOptions
     # `Link.Kind` values whose local changes this connector sends to Tripletex.
     kinds: tuple[str, ...] = ()
+    # Kinds it sends only while no switched-on connector has them in `kinds` (`registry.senders_of`): a stand-in
+    # owner, so a row is never sent by two connectors and the one that keeps it in step both ways wins.
+    kinds_if_unowned: tuple[str, ...] = ()
     # Tripletex webhook events it subscribes to while switched on (`project.update`, …).
     events: tuple[str, ...] = ()
     # Rules in the admin's words, shown under the card and named in the log.

@@ -33,6 +33,13 @@ def owners_of(kind: str) -> list[Connector]:
     return [c for c in all_connectors() if kind in c.kinds]
 
 
+def senders_of(kind: str, *, enabled: set[str]) -> list[Connector]:
+    """The switched-on connectors (named in `enabled`) that send local changes of `kind`: its owners, or, only
+    while none of them is on, the connectors that stand in for them (`kinds_if_unowned`)."""
+    owners = [c for c in owners_of(kind) if c.name in enabled]
+    return owners or [c for c in all_connectors() if c.name in enabled and kind in c.kinds_if_unowned]
+
+
 def conflicts_of(name: str) -> list[Connector]:
     """Connectors that may not be on together with `name`, whichever of the two declares it."""
     me = get(name)

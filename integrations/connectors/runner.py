@@ -138,6 +138,7 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
     outcome.more = len(ids) > limit
     runs: dict[str, SyncRun] = {}
     contexts: dict[str, SyncContext | None] = {}
+    enabled = set(ConnectorConfig.objects.filter(tenant=tenant, enabled=True).values_list("name", flat=True))
 
     def context_of(connector: Connector) -> SyncContext | None:
         if connector.name not in contexts:
@@ -160,7 +161,7 @@ def outbound_changes_push(*, tenant: Tenant, limit: int = CHANGES_PER_TASK) -> P
             change = OutboundChange.objects.get(id=change_id)
             handled = False
             try:
-                for connector in registry.owners_of(change.kind):
+                for connector in registry.senders_of(change.kind, enabled=enabled):
                     ctx = context_of(connector)
                     if ctx is None or connector.handle_local_change is None:
                         continue

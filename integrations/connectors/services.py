@@ -114,7 +114,7 @@ def local_change_record(
     Without such a connector nothing is written and nothing is sent. A change already waiting for the
     same row is reused (its op updated), so quick successive edits are sent once, in their latest state.
     """
-    if not any(kind in c.kinds for c in enabled_connectors(tenant=tenant)):
+    if not _owners_enabled(tenant, kind):
         return None
     now = timezone.now()
     pending = OutboundChange.objects.filter(
@@ -179,7 +179,7 @@ RULE_LINK_RESTORED = gettext_noop("Koblingen er gjenopprettet av en administrato
 
 
 def _owners_enabled(tenant: Tenant, kind: str) -> list[Connector]:
-    return [c for c in enabled_connectors(tenant=tenant) if kind in c.kinds]
+    return registry.senders_of(kind, enabled={c.name for c in enabled_connectors(tenant=tenant)})
 
 
 @transaction.atomic

@@ -28,7 +28,7 @@ from . import rules
 
 Action = SyncRecord.Action
 OUT = SyncRecord.Direction.TO_TRIPLETEX
-INVOICE, PAYMENT = Link.Kind.INVOICE, Link.Kind.PAYMENT
+INVOICE, PAYMENT, PROJECT = Link.Kind.INVOICE, Link.Kind.PAYMENT, Link.Kind.PROJECT
 
 
 class Refused(Exception):
@@ -59,6 +59,12 @@ def handle_local_change(ctx: SyncContext, change: OutboundChange) -> None:
             _guarded(log, lambda: _credit_note_send(ctx, invoice, log))
         else:
             _guarded(log, lambda: _invoice_send(ctx, invoice, log))
+    elif change.kind == PROJECT:
+        project = Project.objects.filter(tenant=ctx.tenant, id=change.local_id).select_related("customer").first()
+        if project is None:
+            return
+        log = _Log(ctx, PROJECT, project.id, str(project))
+        _guarded(log, lambda: _project_send(ctx, project, change, log))
     elif change.kind == PAYMENT:
         payment = Payment.objects.filter(tenant=ctx.tenant, id=change.local_id).select_related("invoice").first()
         if payment is None:
@@ -119,7 +125,10 @@ def _invoice_send(ctx: SyncContext, invoice: Invoice, log: _Log) -> Link:
         sales = {g.code: _account(ctx, LedgerAccount.Role.SALES, g.code) for g in totals.groups}
         vat_types = _vat_types(ctx)
         customer_id = _customer_id(ctx, invoice.customer, log)
-        project_id = _project_id(ctx, invoice.project, invoice, log) if invoice.project_id else None
+        project_id = None
+        if invoice.project_id:
+            _project_not_on_its_way(ctx, invoice.project_id)
+            project_id = _project_id(ctx, invoice.project, log, start_date=invoice.invoice_date)
         external = str(invoice.number)
         found = _voucher_find(ctx, invoice.invoice_date, external) if _in_doubt(ctx, INVOICE, invoice.id) else None
         if found is not None:
@@ -382,7 +391,31 @@ def _customer_id(ctx: SyncContext, customer: Customer, log: _Log) -> int:
     return obj["id"]
 
 
-def _project_id(ctx: SyncContext, project: Project, invoice: Invoice, log: _Log) -> int:
+def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, log: _Log) -> None:
+    """Seed 004: a new project here becomes a project in Tripletex, or is linked to the one with its exact number.
+
+    Only creation is sent: a project there is never changed or deleted from here, ours or one made by hand."""
+    link = _link(ctx, PROJECT, project.id)
+    if link is not None:
+        log.tripletex_id = link.tripletex_id
+        rule = rules.PROJECT_ALREADY_LINKED if link.state == Link.State.LINKED else rules.PROJECT_LINK_CUT
+        log(Action.UNCHANGED if link.state == Link.State.LINKED else Action.SKIPPED, rule=rule)
+        return
+    if change.op == OutboundChange.Op.DELETE:
+        log(Action.SKIPPED, rule=rules.PROJECT_DELETED_HERE)
+        return
+    _project_id(ctx, project, log, start_date=project.start_date or timezone.localdate())
+
+
+def _project_not_on_its_way(ctx: SyncContext, project_id: int) -> None:
+    """Raise `Deferred` while the project's own change is being sent: both would search, find nothing and create."""
+    sending = OutboundChange.objects.filter(tenant=ctx.tenant, kind=PROJECT, local_id=project_id,
+                                            state=OutboundChange.State.SENDING).exists()
+    if sending and not _link(ctx, PROJECT, project_id):
+        raise Deferred(retry_in=1.0)
+
+
+def _project_id(ctx: SyncContext, project: Project, log: _Log, *, start_date: dt.date) -> int:
     """Seed 004: use a project in Tripletex only on an exact number match; create it otherwise."""
     link = _link(ctx, Link.Kind.PROJECT, project.id)
     if link is not None and link.state == Link.State.LINKED:
@@ -391,19 +424,30 @@ def _project_id(ctx: SyncContext, project: Project, invoice: Invoice, log: _Log)
         raise Refused(_("Prosjektet «%(name)s» har ikke prosjektnummer, så det kan ikke finnes igjen i Tripletex.")
                       % {"name": project.name})
     kind = md_rules.PROJECT
-    hits = ctx.client.project_list(number=project.number, fields=md_rules.TRIPLETEX_FIELDS[kind])
-    obj = next((h for h in hits if str(h.get("number")) == project.number), None)
+
+    def by_number() -> dict | None:
+        hits = ctx.client.project_list(number=project.number, fields=md_rules.TRIPLETEX_FIELDS[kind])
+        return next((h for h in hits if str(h.get("number")) == project.number), None)
+
+    obj = by_number()
     rule, action = rules.PROJECT_FOUND, Action.LINKED
     if obj is None:
         local = md_rules.local_values(kind, project)
-        # A project made before it had a start date still needs one in Tripletex: the invoice's date.
-        local["start_date"] = local["start_date"] or invoice.invoice_date.isoformat()
+        # A project made before it had a start date still needs one in Tripletex.
+        local["start_date"] = local["start_date"] or start_date.isoformat()
         body = md_rules.to_tripletex(kind, local)
         body["projectManager"] = {"id": _me(ctx)["employeeId"]}
         if project.customer_id:
             body["customer"] = {"id": _customer_id(ctx, project.customer, log)}
-        obj = ctx.client.project_create(body)
-        rule, action = rules.PROJECT_CREATED, Action.CREATED
+        try:
+            obj = ctx.client.project_create(body)
+            rule, action = rules.PROJECT_CREATED, Action.CREATED
+        except ValidationFailed:
+            # Made a moment ago by another worker (the invoice needing it, or a lost answer's retry): its number
+            # is taken by the very project we wanted, so that one is linked instead.
+            obj = by_number()
+            if obj is None:
+                raise
     _master_link_save(ctx, kind, project, obj)
     ctx.record(kind=kind, action=action, direction=OUT, local_id=project.id, tripletex_id=obj["id"],
                label=str(project), rule=rule)

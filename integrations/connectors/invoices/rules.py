@@ -20,5 +20,13 @@ CUSTOMER_FOUND = _("Kunden fantes i Tripletex med samme kundenummer: brukt")
 CUSTOMER_CREATED = _("Kunden fantes ikke i Tripletex: opprettet")
 PROJECT_FOUND = _("Prosjektet fantes i Tripletex med nøyaktig samme nummer: brukt")
 PROJECT_CREATED = _("Prosjektet fantes ikke i Tripletex: opprettet")
+PROJECT_NEW_HERE = _(
+    "Nytt prosjekt her → prosjekt i Tripletex, eller koblet til prosjektet der med nøyaktig samme nummer (når ingen "
+    "annen påslått integrasjon sender prosjekter)"
+)
+PROJECT_ALREADY_LINKED = _("Prosjektet er allerede koblet til Tripletex: endringer her overskriver ikke prosjektet der")
+PROJECT_LINK_CUT = _("Koblingen til prosjektet i Tripletex er brutt: ingenting sendes")
+PROJECT_DELETED_HERE = _("Prosjektet er slettet her: det opprettes ikke i Tripletex, og ingenting slettes der")
 
-RULES = (INVOICE_SENT, PAYMENT_SENT, CREDIT_NOTE_SENT, ALREADY_SENT, ACCOUNT_MISSING, CUSTOMER_FOUND, PROJECT_FOUND)
+RULES = (INVOICE_SENT, PAYMENT_SENT, CREDIT_NOTE_SENT, ALREADY_SENT, ACCOUNT_MISSING, CUSTOMER_FOUND, PROJECT_NEW_HERE,
+         PROJECT_FOUND)
