@@ -10,7 +10,7 @@ from commerce.models import Product, Supplier
 from hr.models import Customer
 from integrations.models import Connection
 
-from .conftest import log_in
+from .conftest import ARTIFACTS, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -32,6 +32,8 @@ def test_admin_switches_the_inventory_connector_on_and_copies_from_tripletex(pag
 
     expect(page.get_by_test_id("count-product")).to_have_text("4")
     expect(page.get_by_test_id("count-customer")).to_have_text("3")
+    # Kept in test-artifacts/ for a person to look at, as the journal's test does.
+    page.screenshot(path=str(ARTIFACTS / "inventory_startup_offer.png"), full_page=True)
     page.get_by_label("Ansatte").uncheck()
     page.get_by_role("button", name="Start oppstartssynkronisering").click()
 
@@ -39,6 +41,7 @@ def test_admin_switches_the_inventory_connector_on_and_copies_from_tripletex(pag
     results = page.get_by_test_id("startup-results")
     expect(results).to_contain_text("Varer")
     expect(results).not_to_contain_text("Ansatte")
+    page.screenshot(path=str(ARTIFACTS / "inventory_startup_done.png"), full_page=True)
     assert Product.objects.filter(tenant=world.a).count() == 4
     assert Supplier.objects.filter(tenant=world.a).count() == 2
     assert Customer.objects.filter(tenant=world.a).count() == 3
@@ -46,3 +49,4 @@ def test_admin_switches_the_inventory_connector_on_and_copies_from_tripletex(pag
     page.goto("/integrasjoner/")
     expect(page.get_by_test_id("connector-inventory").get_by_test_id("startup-offer")).to_contain_text(
         "Oppstartssynkronisering kjørt")
+    page.screenshot(path=str(ARTIFACTS / "inventory_card.png"), full_page=True)
