@@ -38,6 +38,11 @@ class QueryFilters(filters.BaseFilterBackend):
         unknown = {name: [_("Ukjent parameter.")] for name in request.query_params if name not in known}
         if unknown:
             raise ValidationError(unknown)
+        # Only the last of a repeated parameter would be read: `?page_size=0&page_size=5` would pass unnoticed.
+        repeated = {name: [_("Parameteren kan bare gis én gang.")]
+                    for name, values in request.query_params.lists() if len(values) > 1}
+        if repeated:
+            raise ValidationError(repeated)
         found.is_valid(raise_exception=True)
         return found.apply(queryset)
 
