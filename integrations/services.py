@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_scopes import scope
 
 from tenants.models import Membership, Tenant, User
 
@@ -146,13 +147,21 @@ def connection_token_refused(*, connection: Connection, exc: TripletexError) -> 
             tenant_id=current.tenant_id, action=ConnectionEvent.Action.TOKEN_REFUSED,
             tripletex_company_id=current.tripletex_company_id, tripletex_company_name=current.tripletex_company_name,
         )
-        transaction.on_commit(lambda: _notify_admins_token_refused(connection_id=current.pk), robust=True)
+        transaction.on_commit(
+            lambda: _notify_admins_token_refused(tenant_id=current.tenant_id, connection_id=current.pk), robust=True,
+        )
     logger.warning("Tripletex refused the key of tenant %s; transfers wait for a new one (request %s)",
                    current.tenant_id, exc.request_id)
     return True
 
 
-def _notify_admins_token_refused(*, connection_id: int) -> None:
+def _notify_admins_token_refused(*, tenant_id: int, connection_id: int) -> None:
+    # Runs when the caller's transaction commits, which may be after the caller left its company's scope.
+    with scope(tenant=tenant_id):
+        _notify_admins_in_scope(connection_id=connection_id)
+
+
+def _notify_admins_in_scope(*, connection_id: int) -> None:
     connection = Connection.objects.select_related("tenant").filter(
         pk=connection_id, state=Connection.State.NEEDS_TOKEN, admins_notified_at__isnull=True,
     ).first()

@@ -61,7 +61,7 @@ def _no_client_outlives_its_test():
 # companies says so with `scopes_disabled()`. The other folders still run their whole body unscoped until
 # they are moved here.
 TESTS = Path(__file__).resolve().parent
-SCOPED_FOLDERS = {"hours", "wizard", "hr", "tripletex_client"}
+SCOPED_FOLDERS = {"hours", "wizard", "hr", "tripletex_client", "health", "fake_tripletex", "ops", "api", "security"}
 
 
 def scoped_body(path) -> bool:

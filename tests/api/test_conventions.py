@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.core.cache import cache
 from django.utils import timezone
+from django_scopes import scope
 
 from api import services
 from api.models import IdempotencyKey
@@ -42,12 +43,13 @@ def test_a_bad_cursor_is_a_404_not_a_500(world, api_a):
 
 
 def test_updated_since_lists_only_rows_changed_since(world, api_a):
-    old = EmployeeFactory(tenant=world.a, first_name="Gammel")
-    Employee.objects.filter(id=old.id).update(updated_at=timezone.now() - dt.timedelta(days=2))
-    since = timezone.now() - dt.timedelta(days=1)
-    EmployeeFactory(tenant=world.a, first_name="Ny")
-    names = [e["first_name"] for e in api_a.get(EMPLOYEES, {"updated_since": since.isoformat()}).json()["results"]]
-    assert names == ["Ny"]
+    with scope(tenant=world.a):
+        old = EmployeeFactory(tenant=world.a, first_name="Gammel")
+        Employee.objects.filter(id=old.id).update(updated_at=timezone.now() - dt.timedelta(days=2))
+        since = timezone.now() - dt.timedelta(days=1)
+        EmployeeFactory(tenant=world.a, first_name="Ny")
+        names = [e["first_name"] for e in api_a.get(EMPLOYEES, {"updated_since": since.isoformat()}).json()["results"]]
+        assert names == ["Ny"]
 
 
 def test_a_deactivated_employee_shows_up_as_changed(world, api_a):
@@ -78,19 +80,21 @@ def post_employee(client, key="opprett-kari-1", **body):
 
 
 def test_a_repeated_post_gives_the_first_answer_and_creates_once(world, api_a):
-    first = post_employee(api_a)
-    again = post_employee(api_a)
-    assert first.status_code == again.status_code == 201
-    assert again.content == first.content
-    assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
-    assert Employee.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        first = post_employee(api_a)
+        again = post_employee(api_a)
+        assert first.status_code == again.status_code == 201
+        assert again.content == first.content
+        assert again["Idempotent-Replayed"] == "true" and "Idempotent-Replayed" not in first
+        assert Employee.objects.filter(tenant=world.a).count() == 1
 
 
 def test_the_same_key_with_another_body_is_a_422(world, api_a):
-    post_employee(api_a)
-    response = post_employee(api_a, last_name="Annen")
-    assert response.status_code == 422
-    assert Employee.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        post_employee(api_a)
+        response = post_employee(api_a, last_name="Annen")
+        assert response.status_code == 422
+        assert Employee.objects.filter(tenant=world.a).count() == 1
 
 
 def test_the_same_key_on_another_path_is_a_422(world, api_a):
@@ -101,16 +105,18 @@ def test_the_same_key_on_another_path_is_a_422(world, api_a):
 
 
 def test_without_a_key_a_post_does_its_work_every_time(world, api_a):
-    api_a.post(EMPLOYEES, {"first_name": "Kari"}, format="json")
-    api_a.post(EMPLOYEES, {"first_name": "Kari"}, format="json")
-    assert Employee.objects.filter(tenant=world.a).count() == 2
+    with scope(tenant=world.a):
+        api_a.post(EMPLOYEES, {"first_name": "Kari"}, format="json")
+        api_a.post(EMPLOYEES, {"first_name": "Kari"}, format="json")
+        assert Employee.objects.filter(tenant=world.a).count() == 2
 
 
 def test_keys_are_per_api_key(world, api_a):
-    _row, other_key = services.api_key_create(tenant=world.a, name="Annet system")
-    post_employee(api_a)
-    assert post_employee(api_client(other_key)).status_code == 201
-    assert Employee.objects.filter(tenant=world.a).count() == 2
+    with scope(tenant=world.a):
+        _row, other_key = services.api_key_create(tenant=world.a, name="Annet system")
+        post_employee(api_a)
+        assert post_employee(api_client(other_key)).status_code == 201
+        assert Employee.objects.filter(tenant=world.a).count() == 2
 
 
 def test_a_refused_post_is_answered_the_same_again(world, api_a):
@@ -120,36 +126,41 @@ def test_a_refused_post_is_answered_the_same_again(world, api_a):
 
 
 def test_an_expired_key_does_the_work_again(world, api_a):
-    post_employee(api_a)
-    IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert "Idempotent-Replayed" not in post_employee(api_a)
-    assert Employee.objects.filter(tenant=world.a).count() == 2
+    with scope(tenant=world.a):
+        post_employee(api_a)
+        IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+        assert "Idempotent-Replayed" not in post_employee(api_a)
+        assert Employee.objects.filter(tenant=world.a).count() == 2
 
 
 def test_a_key_longer_than_255_characters_is_a_400_and_nothing_is_done(world, api_a):
-    response = post_employee(api_a, key="x" * 256)
-    assert response.status_code == 400 and list(response.json()) == ["Idempotency-Key"]
-    assert not Employee.objects.filter(tenant=world.a).exists()
-    assert not IdempotencyKey.objects.exists()
+    with scope(tenant=world.a):
+        response = post_employee(api_a, key="x" * 256)
+        assert response.status_code == 400 and list(response.json()) == ["Idempotency-Key"]
+        assert not Employee.objects.filter(tenant=world.a).exists()
+        assert not IdempotencyKey.objects.exists()
 
 
 def test_a_request_that_loses_a_race_for_its_key_undoes_its_work_and_gives_the_winners_answer(
     world, api_a, key_a, monkeypatch,
 ):
     """Two requests with one key at once: both miss the kept answer, the first to commit keeps its own."""
-    winner = post_employee(api_a)
-    monkeypatch.setattr(services, "idempotency_key_find", lambda **kwargs: None)  # as if the winner had not committed
-    loser = post_employee(api_a)
-    assert loser.status_code == 201 and loser.content == winner.content and loser["Idempotent-Replayed"] == "true"
-    assert Employee.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        winner = post_employee(api_a)
+        # As if the winner had not committed:
+        monkeypatch.setattr(services, "idempotency_key_find", lambda **kwargs: None)
+        loser = post_employee(api_a)
+        assert loser.status_code == 201 and loser.content == winner.content and loser["Idempotent-Replayed"] == "true"
+        assert Employee.objects.filter(tenant=world.a).count() == 1
 
 
 def test_expired_answers_are_pruned(world, api_a):
-    post_employee(api_a)
-    post_employee(api_a, key="ny")
-    IdempotencyKey.objects.filter(key="ny").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert services.idempotency_keys_prune() == 1
-    assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["opprett-kari-1"]
+    with scope(tenant=world.a):
+        post_employee(api_a)
+        post_employee(api_a, key="ny")
+        IdempotencyKey.objects.filter(key="ny").update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+        assert services.idempotency_keys_prune() == 1
+        assert list(IdempotencyKey.objects.values_list("key", flat=True)) == ["opprett-kari-1"]
 
 
 # Rate limit

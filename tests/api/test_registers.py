@@ -1,6 +1,7 @@
 """Employees, customers and projects through the API: the same services as the pages, so the same rules and
 the same queueing of each change for the two-way connector; activities and wage types are read-only."""
 import pytest
+from django_scopes import scope
 
 from hr.models import Customer, Employee, Project
 from integrations.models import OutboundChange
@@ -15,27 +16,29 @@ def pending(tenant) -> list[tuple[str, int, str]]:
 
 
 def test_creating_a_project_queues_it_for_the_two_way_connector(world, api_a, two_way):
-    customer = CustomerFactory(tenant=world.a)
-    manager = EmployeeFactory(tenant=world.a)
-    response = api_a.post("/api/v1/projects/", {
-        "number": "4711", "name": "  Nybygg  ", "start_date": "2026-01-01", "customer": customer.id,
-        "project_manager": manager.id,
-    }, format="json")
-    assert response.status_code == 201, response.json()
-    body = response.json()
-    project = Project.objects.get(id=body["id"], tenant=world.a)
-    assert (project.name, project.customer, project.project_manager) == ("Nybygg", customer, manager)
-    assert body["name"] == "Nybygg" and body["customer"] == customer.id and body["status"] == "active"
-    assert pending(world.a) == [("project", project.id, "upsert")]
+    with scope(tenant=world.a):
+        customer = CustomerFactory(tenant=world.a)
+        manager = EmployeeFactory(tenant=world.a)
+        response = api_a.post("/api/v1/projects/", {
+            "number": "4711", "name": "  Nybygg  ", "start_date": "2026-01-01", "customer": customer.id,
+            "project_manager": manager.id,
+        }, format="json")
+        assert response.status_code == 201, response.json()
+        body = response.json()
+        project = Project.objects.get(id=body["id"], tenant=world.a)
+        assert (project.name, project.customer, project.project_manager) == ("Nybygg", customer, manager)
+        assert body["name"] == "Nybygg" and body["customer"] == customer.id and body["status"] == "active"
+        assert pending(world.a) == [("project", project.id, "upsert")]
 
 
 def test_changing_a_project_changes_only_the_fields_sent(world, api_a, two_way):
-    project = ProjectFactory(tenant=world.a, name="Gammelt navn", number="1")
-    response = api_a.patch(f"/api/v1/projects/{project.id}/", {"name": "Nytt navn"}, format="json")
-    assert response.status_code == 200
-    project.refresh_from_db()
-    assert (project.name, project.number) == ("Nytt navn", "1")
-    assert pending(world.a) == [("project", project.id, "upsert")]
+    with scope(tenant=world.a):
+        project = ProjectFactory(tenant=world.a, name="Gammelt navn", number="1")
+        response = api_a.patch(f"/api/v1/projects/{project.id}/", {"name": "Nytt navn"}, format="json")
+        assert response.status_code == 200
+        project.refresh_from_db()
+        assert (project.name, project.number) == ("Nytt navn", "1")
+        assert pending(world.a) == [("project", project.id, "upsert")]
 
 
 def test_a_project_refuses_to_be_its_own_sub_project(world, api_a):
@@ -46,12 +49,13 @@ def test_a_project_refuses_to_be_its_own_sub_project(world, api_a):
 
 
 def test_deleting_a_project_marks_it_deleted_and_keeps_the_row(world, api_a, two_way):
-    project = ProjectFactory(tenant=world.a)
-    assert api_a.delete(f"/api/v1/projects/{project.id}/").status_code == 204
-    project.refresh_from_db()
-    assert project.status == Project.Status.DELETED
-    assert api_a.get(f"/api/v1/projects/{project.id}/").json()["status"] == "deleted"
-    assert pending(world.a) == [("project", project.id, "delete")]
+    with scope(tenant=world.a):
+        project = ProjectFactory(tenant=world.a)
+        assert api_a.delete(f"/api/v1/projects/{project.id}/").status_code == 204
+        project.refresh_from_db()
+        assert project.status == Project.Status.DELETED
+        assert api_a.get(f"/api/v1/projects/{project.id}/").json()["status"] == "deleted"
+        assert pending(world.a) == [("project", project.id, "delete")]
 
 
 def test_deleting_a_customer_marks_it_deleted_and_keeps_the_row(world, api_a):
@@ -62,11 +66,12 @@ def test_deleting_a_customer_marks_it_deleted_and_keeps_the_row(world, api_a):
 
 
 def test_deleting_an_employee_sets_them_inactive(world, api_a, two_way):
-    employee = EmployeeFactory(tenant=world.a)
-    assert api_a.delete(f"/api/v1/employees/{employee.id}/").status_code == 204
-    employee.refresh_from_db()
-    assert employee.active is False
-    assert pending(world.a) == [("employee", employee.id, "upsert")]
+    with scope(tenant=world.a):
+        employee = EmployeeFactory(tenant=world.a)
+        assert api_a.delete(f"/api/v1/employees/{employee.id}/").status_code == 204
+        employee.refresh_from_db()
+        assert employee.active is False
+        assert pending(world.a) == [("employee", employee.id, "upsert")]
 
 
 def test_an_active_customer_cannot_be_set_inactive_while_two_way_sync_is_on(world, api_a, two_way):
@@ -80,11 +85,12 @@ def test_an_active_customer_cannot_be_set_inactive_while_two_way_sync_is_on(worl
 
 
 def test_a_taken_employee_number_is_a_field_error(world, api_a):
-    EmployeeFactory(tenant=world.a, employee_number="7")
-    response = api_a.post("/api/v1/employees/", {"first_name": "Ny", "employee_number": "7"}, format="json")
-    assert response.status_code == 400
-    assert response.json() == {"employee_number": ["Ansattnummeret er allerede i bruk i selskapet."]}
-    assert Employee.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        EmployeeFactory(tenant=world.a, employee_number="7")
+        response = api_a.post("/api/v1/employees/", {"first_name": "Ny", "employee_number": "7"}, format="json")
+        assert response.status_code == 400
+        assert response.json() == {"employee_number": ["Ansattnummeret er allerede i bruk i selskapet."]}
+        assert Employee.objects.filter(tenant=world.a).count() == 1
 
 
 def test_validation_errors_are_in_norwegian_unless_english_is_asked_for(world, api_a):
@@ -122,6 +128,7 @@ def test_activities_and_wage_types_are_read_only(world, api_a):
 
 
 def test_text_is_taken_only_as_a_string(world, api_a):
-    response = api_a.post("/api/v1/employees/", {"first_name": "Kari", "employee_number": 1e-147}, format="json")
-    assert response.status_code == 400 and list(response.json()) == ["employee_number"]
-    assert not Employee.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        response = api_a.post("/api/v1/employees/", {"first_name": "Kari", "employee_number": 1e-147}, format="json")
+        assert response.status_code == 400 and list(response.json()) == ["employee_number"]
+        assert not Employee.objects.filter(tenant=world.a).exists()

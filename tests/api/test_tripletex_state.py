@@ -3,6 +3,7 @@ and the two buttons a script may press, "Synkroniser nå" and "Prøv igjen"."""
 import datetime as dt
 
 import pytest
+from django_scopes import scope
 
 from integrations.models import Connection, HourSlot, HourTransfer, OutboundChange, SyncRecord, SyncRun
 from tests.factories import ProjectFactory
@@ -66,30 +67,33 @@ def test_prov_igjen_on_a_record_that_did_not_fail_is_a_409_saying_why(world, api
 
 
 def test_synkroniser_na_queues_a_run(world, api_a, two_way):
-    response = api_a.post("/api/v1/connectors/master_data/sync/")
-    assert response.status_code == 202
-    run = SyncRun.objects.get(id=response.json()["id"], tenant=world.a)
-    assert (run.connector, run.trigger, run.started_by) == ("master_data", "manual", world.alice)
-    listed = {c["name"]: c for c in api_a.get("/api/v1/connectors/").json()}
-    assert listed["master_data"]["enabled"] and listed["master_data"]["running"]
-    assert listed["master_data"]["last_run"]["id"] == run.id
+    with scope(tenant=world.a):
+        response = api_a.post("/api/v1/connectors/master_data/sync/")
+        assert response.status_code == 202
+        run = SyncRun.objects.get(id=response.json()["id"], tenant=world.a)
+        assert (run.connector, run.trigger, run.started_by) == ("master_data", "manual", world.alice)
+        listed = {c["name"]: c for c in api_a.get("/api/v1/connectors/").json()}
+        assert listed["master_data"]["enabled"] and listed["master_data"]["running"]
+        assert listed["master_data"]["last_run"]["id"] == run.id
 
 
 def test_synkroniser_na_while_one_runs_is_a_409(world, api_a, two_way):
-    api_a.post("/api/v1/connectors/master_data/sync/")
-    response = api_a.post("/api/v1/connectors/master_data/sync/")
-    assert response.status_code == 409 and response.json() == {"detail": "En synkronisering pågår allerede."}
-    assert SyncRun.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        api_a.post("/api/v1/connectors/master_data/sync/")
+        response = api_a.post("/api/v1/connectors/master_data/sync/")
+        assert response.status_code == 409 and response.json() == {"detail": "En synkronisering pågår allerede."}
+        assert SyncRun.objects.filter(tenant=world.a).count() == 1
 
 
 def test_synkroniser_na_is_refused_while_tripletex_is_not_connected_or_the_connector_is_off(world, api_a, two_way):
-    two_way.enabled = False
-    two_way.save()
-    assert api_a.post("/api/v1/connectors/master_data/sync/").status_code == 409
-    Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
-    assert api_a.post("/api/v1/connectors/master_data/sync/").status_code == 409
-    assert api_a.post("/api/v1/connectors/no-such-thing/sync/").status_code == 404
-    assert not SyncRun.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        two_way.enabled = False
+        two_way.save()
+        assert api_a.post("/api/v1/connectors/master_data/sync/").status_code == 409
+        Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
+        assert api_a.post("/api/v1/connectors/master_data/sync/").status_code == 409
+        assert api_a.post("/api/v1/connectors/no-such-thing/sync/").status_code == 404
+        assert not SyncRun.objects.filter(tenant=world.a).exists()
 
 
 def test_hour_transfers_are_listed_with_their_state_and_tripletexs_message(world, api_a, hr_a):
@@ -108,16 +112,17 @@ def test_prov_igjen_on_failed_hours_queues_them_again(world, api_a, hr_a):
 
 
 def test_export_of_hours_needs_a_connection_and_a_sane_period(world, api_a, two_way):
-    backwards = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-30", "date_to": "2026-11-01"},
-                           format="json")
-    assert backwards.status_code == 400
-    assert backwards.json() == {"non_field_errors": ["Fra-datoen må være før til-datoen."]}
-    response = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-01", "date_to": "2026-11-30"},
-                          format="json")
-    assert response.status_code == 202
-    run = SyncRun.objects.get(id=response.json()["id"])
-    assert run.kind == SyncRun.Kind.HOURS_EXPORT and run.summary["date_from"] == dt.date(2026, 11, 1).isoformat()
-    Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
-    response = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-01", "date_to": "2026-11-30"},
-                          format="json")
-    assert response.status_code == 409
+    with scope(tenant=world.a):
+        backwards = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-30", "date_to": "2026-11-01"},
+                               format="json")
+        assert backwards.status_code == 400
+        assert backwards.json() == {"non_field_errors": ["Fra-datoen må være før til-datoen."]}
+        response = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-01", "date_to": "2026-11-30"},
+                              format="json")
+        assert response.status_code == 202
+        run = SyncRun.objects.get(id=response.json()["id"])
+        assert run.kind == SyncRun.Kind.HOURS_EXPORT and run.summary["date_from"] == dt.date(2026, 11, 1).isoformat()
+        Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
+        response = api_a.post("/api/v1/hour-transfers/export/", {"date_from": "2026-11-01", "date_to": "2026-11-30"},
+                              format="json")
+        assert response.status_code == 409

@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.test import Client
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from config import celery_app
 from api.tasks import prune_idempotency_keys
@@ -71,8 +72,10 @@ def test_when_the_broker_does_not_answer_the_page_says_so_instead_of_failing(ope
 
 
 def _transfer(tenant, state, entry):
+    with scopes_disabled():  # every company's rows: one slot date per row made in this test
+        made = HourTransfer.objects.count()
     slot = HourSlot.objects.create(tenant=tenant, kind=HourSlot.Kind.ENTRY, employee_id=entry.employee_id,
-                                   date=entry.date + dt.timedelta(days=HourTransfer.objects.count()))
+                                   date=entry.date + dt.timedelta(days=made))
     return HourTransfer.objects.create(tenant=tenant, entry=entry, local_entry_id=entry.id, slot=slot,
                                        hours=entry.hours, state=state)
 
@@ -99,7 +102,8 @@ def test_the_operator_sees_the_last_run_per_connector_and_company_with_its_recen
     for status in ("failed", "failed", "succeeded"):
         SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="master_data", status=status)
     stale = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="invoices", status="failed")
-    SyncRun.objects.filter(id=stale.id).update(created_at=old)
+    with scope(tenant=world.a):
+        SyncRun.objects.filter(id=stale.id).update(created_at=old)
     SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="invoices", status="succeeded")
     SyncRun.objects.create(tenant=world.b, kind=SyncRun.Kind.CONNECTOR, connector="master_data", status="failed")
     SyncRun.objects.create(tenant=world.b, kind=SyncRun.Kind.HOURS, status="succeeded")

@@ -6,6 +6,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection as db
+from django_scopes import scope, scopes_disabled
 
 from integrations.models import Connection
 from tests.factories import TenantFactory
@@ -47,18 +48,23 @@ def secrets_under_old_key(world, settings):
 
 
 def plain_values() -> set[str]:
-    connections = Connection.objects.all()
+    """Every company's secrets, as the app reads them."""
+    with scopes_disabled():
+        connections = list(Connection.objects.all())
+        drafts = list(Draft.objects.all())
     return ({c.employee_token for c in connections} | {c.webhook_secret for c in connections if c.webhook_secret}
-            | {d.employee_token for d in Draft.objects.all()})
+            | {d.employee_token for d in drafts})
 
 
-def test_every_stored_secret_is_re_encrypted_under_the_new_key_and_reads_the_same(secrets_under_old_key, settings):
+def test_every_stored_secret_is_re_encrypted_under_the_new_key_and_reads_the_same(world, secrets_under_old_key,
+                                                                                 settings):
     settings.FIELD_ENCRYPTION_KEYS = [NEW, OLD]
     before = stored()
     output = rotate()
     assert "Kryptert på nytt: 4. Allerede under første nøkkel: 0." in output
     after = stored()
-    without_webhook = Connection.objects.get(webhook_secret="")
+    with scope(tenant=world.b):
+        without_webhook = Connection.objects.get(webhook_secret="")
     assert after[("integrations_connection", "webhook_secret", without_webhook.id)] == ""  # nothing made up
     changed = {k for k in after if after[k] != before[k]}
     assert len(changed) == 4
@@ -96,7 +102,9 @@ def test_a_secret_no_key_opens_is_named_not_shown_and_the_others_are_still_rotat
     assert f"integrations.Connection {lost.id} (employee_token)" in message and "lost-token-4" not in message
     assert raw("integrations_connection", "employee_token")[lost.id] == lost_cipher  # left as it was
     settings.FIELD_ENCRYPTION_KEYS = [NEW]
-    assert {c.employee_token for c in Connection.objects.exclude(id=lost.id)} == {"alfa-token-1", "beta-token-2"}
+    with scopes_disabled():
+        others = list(Connection.objects.exclude(id=lost.id))
+    assert {c.employee_token for c in others} == {"alfa-token-1", "beta-token-2"}
 
 
 def test_a_secret_saved_while_the_rotation_runs_is_kept(secrets_under_old_key, settings, monkeypatch):
@@ -104,11 +112,13 @@ def test_a_secret_saved_while_the_rotation_runs_is_kept(secrets_under_old_key, s
     from integrations import crypto
 
     settings.FIELD_ENCRYPTION_KEYS = [NEW, OLD]
-    connection = Connection.objects.exclude(webhook_secret="").get()
+    with scopes_disabled():  # the one company with a webhook secret, whichever it is
+        connection = Connection.objects.exclude(webhook_secret="").get()
     real_rotate = crypto.MultiFernet.rotate
 
     def admin_saves_a_new_key_meanwhile(self, token):
-        Connection.objects.filter(id=connection.id).update(employee_token="replaced-meanwhile-5")
+        with scope(tenant=connection.tenant_id):  # as the admin's page does
+            Connection.objects.filter(id=connection.id).update(employee_token="replaced-meanwhile-5")
         return real_rotate(self, token)
 
     monkeypatch.setattr(crypto.MultiFernet, "rotate", admin_saves_a_new_key_meanwhile)

@@ -6,6 +6,7 @@ back: the admin shows them, and changes only an employee's login, which no conne
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
+from django_scopes import scope
 
 from hr.models import Customer, Employee, Project
 from integrations.models import OutboundChange
@@ -139,7 +140,8 @@ def test_a_second_employee_for_the_same_login_is_a_form_error(world, hr_a, admin
         "active": "on",
     })
     assert response.status_code == 200 and "finnes allerede" in response.content.decode()
-    assert Employee.objects.get(id=other.id).user_id is None
+    with scope(tenant=world.a):
+        assert Employee.objects.get(id=other.id).user_id is None
 
 
 def test_an_employees_login_is_set_in_the_admin_and_nothing_goes_to_tripletex(world, admin_of_a):
