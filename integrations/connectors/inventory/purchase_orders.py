@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy
 from commerce.models import PurchaseOrder
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import RateLimited, TripletexError, Unauthorized
 from ..base import SyncContext
 from . import push, sales_orders
 from .rules import PRODUCT, SUPPLIER
@@ -39,16 +38,7 @@ def handle_purchase_order(ctx: SyncContext, change: OutboundChange) -> None:
     if order is None:
         return
     log = push._Log(ctx, PURCHASE_ORDER, order.id, str(order))
-    try:
-        _send(ctx, order, log)
-    except sales_orders.Refused as exc:
-        log(Action.FAILED, message=exc.message)
-    except (RateLimited, Unauthorized):
-        raise
-    except TripletexError as exc:
-        log(Action.FAILED, message=sales_orders.refusal_words(exc), request_id=exc.request_id or "")
-        exc.logged = True
-        raise
+    sales_orders.send_logged(log, lambda: _send(ctx, order, log))
 
 
 def _send(ctx: SyncContext, order: PurchaseOrder, log) -> None:

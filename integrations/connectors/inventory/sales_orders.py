@@ -61,8 +61,16 @@ def handle_invoice(ctx: SyncContext, change: OutboundChange) -> None:
     if invoice is None or invoice.is_draft:
         return
     log = push._Log(ctx, INVOICE, invoice.id, str(invoice))
+    send_logged(log, lambda: _send(ctx, invoice, log))
+
+
+def send_logged(log, send) -> None:
+    """Run one record's send; a refusal (ours, or Tripletex's in the admin's words) is its log line.
+
+    A Tripletex failure is re-raised marked as logged, so the platform retries it without logging it twice;
+    a rate limit or a refused key is the platform's to handle."""
     try:
-        _send(ctx, invoice, log)
+        send()
     except Refused as exc:
         log(Action.FAILED, message=exc.message)
     except (RateLimited, Unauthorized):

@@ -18,7 +18,6 @@ from django.utils.translation import gettext_lazy
 from commerce.models import LedgerAccount, SupplierInvoice
 
 from ...models import Link, OutboundChange, SyncRecord
-from ...tripletex import RateLimited, TripletexError, Unauthorized
 from ..base import SyncContext
 from . import purchase_orders, push, sales_orders
 from .rules import SUPPLIER
@@ -49,16 +48,7 @@ def handle_supplier_invoice(ctx: SyncContext, change: OutboundChange) -> None:
     if invoice is None:
         return
     log = push._Log(ctx, SUPPLIER_INVOICE, invoice.id, str(invoice))
-    try:
-        _send(ctx, invoice, log)
-    except sales_orders.Refused as exc:
-        log(Action.FAILED, message=exc.message)
-    except (RateLimited, Unauthorized):
-        raise
-    except TripletexError as exc:
-        log(Action.FAILED, message=sales_orders.refusal_words(exc), request_id=exc.request_id or "")
-        exc.logged = True
-        raise
+    sales_orders.send_logged(log, lambda: _send(ctx, invoice, log))
 
 
 def _send(ctx: SyncContext, invoice: SupplierInvoice, log) -> None:

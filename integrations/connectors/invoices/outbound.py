@@ -159,16 +159,21 @@ def _invoice_send(ctx: SyncContext, invoice: Invoice, log: _Log) -> Link:
             }, send_to_ledger=True)
         link = _link_save(ctx, INVOICE, invoice.id, voucher, values={"attached": bool(found and found.get("attachment"))})
     log.tripletex_id = link.tripletex_id
-    if not link.synced_values.get("attached"):
-        if link.synced_values.get("attaching") and _voucher_has_attachment(ctx, link.tripletex_id):
-            notes.append(_("PDF-en var allerede lagt ved."))
-        else:
-            _link_values(link, attaching=True)
-            ctx.client.voucher_attach(link.tripletex_id, invoice.pdf.open("rb").read(),
-                                      filename=f"faktura-{invoice.number}.pdf")
-        _link_values(link, attached=True, attaching=False)
+    _attach_pdf_once(ctx, link, invoice, f"faktura-{invoice.number}.pdf", notes)
     log(Action.CREATED, rule=rule, message=" ".join(notes))
     return link
+
+
+def _attach_pdf_once(ctx: SyncContext, link: Link, invoice: Invoice, filename: str, notes: list[str]) -> None:
+    """Attach the record's PDF to its voucher once: an attach whose answer was lost is seen on the voucher."""
+    if link.synced_values.get("attached"):
+        return
+    if link.synced_values.get("attaching") and _voucher_has_attachment(ctx, link.tripletex_id):
+        notes.append(_("PDF-en var allerede lagt ved."))
+    else:
+        _link_values(link, attaching=True)
+        ctx.client.voucher_attach(link.tripletex_id, invoice.pdf.open("rb").read(), filename=filename)
+    _link_values(link, attached=True, attaching=False)
 
 
 def _invoice_not_on_its_way(ctx: SyncContext, invoice: Invoice) -> None:
@@ -227,14 +232,7 @@ def _credit_note_send(ctx: SyncContext, note: Invoice, log: _Log) -> None:
             reversal = ctx.client.voucher_reverse(original_link.tripletex_id, date=note.invoice_date)
             link = _link_save(ctx, INVOICE, note.id, reversal, values={"attached": False, "reversal": True})
     log.tripletex_id = link.tripletex_id
-    if not link.synced_values.get("attached"):
-        if link.synced_values.get("attaching") and _voucher_has_attachment(ctx, link.tripletex_id):
-            notes.append(_("PDF-en var allerede lagt ved."))
-        else:
-            _link_values(link, attaching=True)
-            ctx.client.voucher_attach(link.tripletex_id, note.pdf.open("rb").read(),
-                                      filename=f"kreditnota-{note.number}.pdf")
-        _link_values(link, attached=True, attaching=False)
+    _attach_pdf_once(ctx, link, note, f"kreditnota-{note.number}.pdf", notes)
     log(Action.CREATED, rule=rule, message=" ".join(notes))
 
 
