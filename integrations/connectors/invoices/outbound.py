@@ -20,6 +20,8 @@ from commerce.models import Invoice, LedgerAccount, Payment
 from commerce.money import invoice_totals
 from hr.models import Customer, Project
 
+from ...hours import enqueue_push_on_commit
+from ...hours.outbox import hour_transfers_release_project
 from ...models import Link, OutboundChange, SyncRecord
 from ...tripletex import RateLimited, TripletexError, ValidationFailed
 from ..base import Deferred, SyncContext
@@ -65,6 +67,7 @@ def handle_local_change(ctx: SyncContext, change: OutboundChange) -> None:
             return
         log = _Log(ctx, PROJECT, project.id, str(project))
         _guarded(log, lambda: _project_send(ctx, project, change, log))
+        _release_hours_of(ctx, project.id)
     elif change.kind == PAYMENT:
         payment = Payment.objects.filter(tenant=ctx.tenant, id=change.local_id).select_related("invoice").first()
         if payment is None:
@@ -405,6 +408,16 @@ def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, lo
         log(Action.SKIPPED, rule=rules.PROJECT_DELETED_HERE)
         return
     _project_id(ctx, project, log, start_date=project.start_date or timezone.localdate())
+
+
+def _release_hours_of(ctx: SyncContext, project_id: int) -> None:
+    """Seed 004: hours held because their project had no link (the hours push queued the project) go once it
+    is linked; also when it was linked already, so hours held after the link was made are not left behind."""
+    link = _link(ctx, PROJECT, project_id)
+    if link is None or link.state != Link.State.LINKED:
+        return
+    if hour_transfers_release_project(tenant=ctx.tenant, project_id=project_id):
+        enqueue_push_on_commit(tenant_id=ctx.tenant.id)
 
 
 def _project_not_on_its_way(ctx: SyncContext, project_id: int) -> None:
