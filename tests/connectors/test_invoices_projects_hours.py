@@ -172,3 +172,20 @@ def test_only_hours_held_for_the_linked_project_are_released(drifti, hours):
     # The project without a number cannot be found again in Tripletex, so it is refused and its hours stay held.
     assert _theirs(drifti, "8101") and drifti.link("project", other.id) is None
     assert _rows(drifti) == [(State.PENDING, ""), (State.HELD, HOLD_PROJECT)]
+
+
+def test_project_made_before_activation_created_for_an_invoice_lets_hours_held_for_it_go(drifti, hours):
+    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
+    _approve_hours(drifti, hours)
+    _push_hours(drifti)
+    assert _rows(drifti) == [(State.HELD, HOLD_PROJECT)] and _project_changes(drifti, hours["project"]) == []
+    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=True)
+    invoice = drifti.issue(project=hours["project"])
+    drifti.push()
+    [made] = _theirs(drifti, "8101")
+    assert {p["project"]["number"] for p in drifti.voucher(str(invoice.number))["postings"] if p.get("project")} == {
+        "8101"}
+    assert _rows(drifti) == [(State.PENDING, "")]
+    _push_hours(drifti)
+    [entry] = drifti.fake.objects(drifti.company_id, "timesheet_entry")
+    assert entry["project"]["id"] == made["id"]

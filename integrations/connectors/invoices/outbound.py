@@ -67,7 +67,6 @@ def handle_local_change(ctx: SyncContext, change: OutboundChange) -> None:
             return
         log = _Log(ctx, PROJECT, project.id, str(project))
         _guarded(log, lambda: _project_send(ctx, project, change, log))
-        _release_hours_of(ctx, project.id)
     elif change.kind == PAYMENT:
         payment = Payment.objects.filter(tenant=ctx.tenant, id=change.local_id).select_related("invoice").first()
         if payment is None:
@@ -401,6 +400,8 @@ def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, lo
     link = _link(ctx, PROJECT, project.id)
     if link is not None:
         log.tripletex_id = link.tripletex_id
+        # Hours may have been held for it after another path linked it (the hours push queued this change).
+        _release_hours_of(ctx, project.id)
         rule = rules.PROJECT_ALREADY_LINKED if link.state == Link.State.LINKED else rules.PROJECT_LINK_CUT
         log(Action.UNCHANGED if link.state == Link.State.LINKED else Action.SKIPPED, rule=rule)
         return
@@ -411,8 +412,8 @@ def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, lo
 
 
 def _release_hours_of(ctx: SyncContext, project_id: int) -> None:
-    """Seed 004: hours held because their project had no link (the hours push queued the project) go once it
-    is linked; also when it was linked already, so hours held after the link was made are not left behind."""
+    """Seed 004: hours held because their project had no link go once it is linked, whether the hours push or an
+    invoice needing the project had it made or found."""
     link = _link(ctx, PROJECT, project_id)
     if link is None or link.state != Link.State.LINKED:
         return
@@ -462,6 +463,7 @@ def _project_id(ctx: SyncContext, project: Project, log: _Log, *, start_date: dt
             if obj is None:
                 raise
     _master_link_save(ctx, kind, project, obj)
+    _release_hours_of(ctx, project.id)
     ctx.record(kind=kind, action=action, direction=OUT, local_id=project.id, tripletex_id=obj["id"],
                label=str(project), rule=rule)
     return obj["id"]
