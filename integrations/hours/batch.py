@@ -7,8 +7,10 @@ from collections import defaultdict
 from django.db.models import Q
 from django.utils.translation import gettext_noop
 
+from hr.models import Project
+
 from ..connectors.activities import activity_link
-from ..models import HourSlot, HourTransfer, Link, SyncRecord
+from ..models import HourSlot, HourTransfer, Link, OutboundChange, SyncRecord
 from . import entries, wages
 from .slots import THEIRS, Batch, SlotResult, clear, load_ours, load_theirs, our_hours
 
@@ -44,6 +46,8 @@ def send(batch: Batch) -> None:
             batch.results[slot.id] = SlotResult(state=State.HELD, reason=hold)
             continue
         work.append(slot)
+    _ask_for_projects(batch, {s.project_id for s in slots.values()
+                              if batch.results.get(s.id) and batch.results[s.id].reason == HOLD_PROJECT})
     entries.sync(batch, work)
     wages.sync(batch, [r for r in rows if r.wage_slot_id and _went(batch, r)])
 
@@ -85,6 +89,29 @@ def _load_links(batch: Batch, rows: list[HourTransfer]) -> None:
             batch.links[(Link.Kind.ACTIVITY, activity_id)] = activity_link(
                 tenant=batch.tenant, client=batch.client, company_id=batch.company_id, activity_id=activity_id
             )
+
+
+def _ask_for_projects(batch: Batch, project_ids: set[int]) -> None:
+    """Seed 004: a project made before the integration was on still becomes a project in Tripletex when hours
+    need it. Only the connector standing in for projects (invoices, while no connector owning them is on) is
+    asked, once per project: a connector that owns projects (master_data) decides by its own rules. The hours
+    stay held; the connector releases them once it has linked the project."""
+    if not project_ids:
+        return
+    from ..connectors import registry
+    from ..connectors.services import enabled_connectors, local_change_record
+
+    enabled = {c.name for c in enabled_connectors(tenant=batch.tenant)}
+    senders = registry.senders_of(Link.Kind.PROJECT, enabled=enabled)
+    if not any(Link.Kind.PROJECT in c.kinds_if_unowned for c in senders):
+        return
+    waiting = set(OutboundChange.objects.filter(
+        tenant=batch.tenant, kind=Link.Kind.PROJECT, local_id__in=project_ids,
+        state__in=(OutboundChange.State.PENDING, OutboundChange.State.SENDING),
+    ).values_list("local_id", flat=True))
+    for project in Project.objects.filter(tenant=batch.tenant, id__in=project_ids - waiting).order_by("id"):
+        local_change_record(tenant=batch.tenant, kind=Link.Kind.PROJECT, local_id=project.id,
+                            snapshot={"label": str(project)})
 
 
 def _hold_reason(batch: Batch, slot: HourSlot) -> str | None:

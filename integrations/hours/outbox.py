@@ -20,6 +20,7 @@ from hr.models import TimeEntry
 from tenants.models import Tenant, User
 
 from ..models import HourSlot, HourTransfer, SyncRun
+from .batch import HOLD_PROJECT
 from .selectors import NEEDS_ADMIN
 from .wages import HOLD_WAGE_TYPE, WAGE_NO_RIGHT
 
@@ -90,6 +91,14 @@ def hour_transfers_release_held(*, tenant: Tenant) -> int:
     return HourTransfer.objects.filter(tenant=tenant).filter(held).exclude(reason=REASON_BEFORE_START).update(
         state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now()
     )
+
+
+def hour_transfers_release_project(*, tenant: Tenant, project_id: int) -> int:
+    """The project has just been linked (seed 004: made in Tripletex for its hours): the hours held for it go.
+    Only those: hours held for another link, or kept back by date, stay as they are."""
+    return HourTransfer.objects.filter(
+        tenant=tenant, state=State.HELD, reason=HOLD_PROJECT, slot__project_id=project_id
+    ).update(state=State.PENDING, reason="", attempts=0, next_attempt_at=None, updated_at=timezone.now())
 
 
 def hour_transfers_waiting(*, tenant: Tenant, include_pending: bool) -> QuerySet[HourTransfer]:

@@ -1,8 +1,9 @@
 """Invoices and payments to Tripletex as vouchers (seed 004, Drifti): "Faktura og innbetalinger".
 
 - `outbound`: an issued invoice → an advanced voucher with its PDF; a payment → a payment voucher; a new
-  project → a project (while no switched-on connector owns projects); the accounts, VAT types, customer and
-  project they need; the reconcile that queues what is not sent yet.
+  project → a project (while no switched-on connector owns projects), also one made before the integration was
+  on, queued by the hours push when hours are held for it and whose held hours it then releases; the accounts,
+  VAT types, customer and project they need; the reconcile that queues what is not sent yet.
 - `rules`: the seed's rules in the admin's words.
 - `ledger`: Hovedbok, our chart of accounts matched to Tripletex's.
 - `komplett`: what the company's Tripletex must have (Komplett) before the connector is switched on.

@@ -20,6 +20,8 @@ from commerce.models import Invoice, LedgerAccount, Payment
 from commerce.money import invoice_totals
 from hr.models import Customer, Project
 
+from ...hours import enqueue_push_on_commit
+from ...hours.outbox import hour_transfers_release_project
 from ...models import Link, OutboundChange, SyncRecord
 from ...tripletex import RateLimited, TripletexError, ValidationFailed
 from ..base import Deferred, SyncContext
@@ -396,6 +398,8 @@ def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, lo
     link = _link(ctx, PROJECT, project.id)
     if link is not None:
         log.tripletex_id = link.tripletex_id
+        # Hours may have been held for it after another path linked it (the hours push queued this change).
+        _release_hours_of(ctx, project.id)
         rule = rules.PROJECT_ALREADY_LINKED if link.state == Link.State.LINKED else rules.PROJECT_LINK_CUT
         log(Action.UNCHANGED if link.state == Link.State.LINKED else Action.SKIPPED, rule=rule)
         return
@@ -403,6 +407,16 @@ def _project_send(ctx: SyncContext, project: Project, change: OutboundChange, lo
         log(Action.SKIPPED, rule=rules.PROJECT_DELETED_HERE)
         return
     _project_id(ctx, project, log, start_date=project.start_date or timezone.localdate())
+
+
+def _release_hours_of(ctx: SyncContext, project_id: int) -> None:
+    """Seed 004: hours held because their project had no link go once it is linked, whether the hours push or an
+    invoice needing the project had it made or found."""
+    link = _link(ctx, PROJECT, project_id)
+    if link is None or link.state != Link.State.LINKED:
+        return
+    if hour_transfers_release_project(tenant=ctx.tenant, project_id=project_id):
+        enqueue_push_on_commit(tenant_id=ctx.tenant.id)
 
 
 def _project_not_on_its_way(ctx: SyncContext, project_id: int) -> None:
@@ -447,6 +461,7 @@ def _project_id(ctx: SyncContext, project: Project, log: _Log, *, start_date: dt
             if obj is None:
                 raise
     _master_link_save(ctx, kind, project, obj)
+    _release_hours_of(ctx, project.id)
     ctx.record(kind=kind, action=action, direction=OUT, local_id=project.id, tripletex_id=obj["id"],
                label=str(project), rule=rule)
     return obj["id"]
