@@ -108,6 +108,28 @@ def scoped_body(path) -> bool:
     return Path(path).resolve().relative_to(TESTS).as_posix() not in STILL_UNSCOPED
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _tasks_start_without_their_callers_scope():
+    """A worker starts every task with no company scope. In a test a task runs in the caller's thread (eagerly
+    or called directly) and would inherit a scoped body's company, hiding a task that forgot to set its own;
+    here it starts bare, as on a worker."""
+    from celery.app.task import Task
+    from django_scopes.state import state
+
+    call = Task.__call__
+
+    def bare(self, *args, **kwargs):
+        token = state.set(None)
+        try:
+            return call(self, *args, **kwargs)
+        finally:
+            state.reset(token)
+
+    Task.__call__ = bare
+    yield
+    Task.__call__ = call
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """A fixture builds its rows with scoping off (as pretix does). Not a yield fixture: the scope it is in when

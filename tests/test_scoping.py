@@ -3,6 +3,7 @@ build and read rows with it off."""
 import pytest
 from django_scopes import ScopeError, scope
 
+from config.celery_app import app
 from hr.models import Employee
 
 
@@ -23,3 +24,18 @@ def test_inside_a_company_scope_the_body_sees_that_company_only(world, hr_a):
         assert Employee.objects.count() == 0
     with scope(tenant=world.a):
         assert Employee.objects.count() == 1
+
+
+@app.task
+def _count_employees() -> int:
+    """A task that forgets to set its company's scope."""
+    return Employee.objects.count()
+
+
+def test_a_task_run_from_a_scoped_body_does_not_inherit_its_scope(world, hr_a):
+    with scope(tenant=world.a):
+        with pytest.raises(ScopeError):
+            _count_employees()
+        with pytest.raises(ScopeError):
+            _count_employees.apply(throw=True)
+        assert Employee.objects.count() == 1  # the body's own scope is back
