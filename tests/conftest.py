@@ -89,8 +89,6 @@ STILL_UNSCOPED = {
     "connectors/test_invoices_projects_hours.py",
     "connectors/test_invoices_refusals.py",
     "connectors/test_invoices_vouchers.py",
-    "connectors/test_master_data_inbound.py",
-    "connectors/test_master_data_outbound.py",
     "connectors/test_platform.py",
     "connectors/test_rate_budget_status.py",
     "connectors/test_remote_changes.py",

@@ -1,7 +1,7 @@
 """A company connected to its own company in the fake Tripletex, with the two-way master-data connector on.
 
-Runs go through the runner as the Celery tasks would call it (reconcile runs, webhook events), and the
-fake is changed "as a Tripletex user would" through its control API.
+Reconcile runs go through the Celery task itself, webhook events through the runner in the company's scope as
+the delivery task enters it, and the fake is changed "as a Tripletex user would" through its control API.
 """
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django_scopes import scope, scopes_disabled
 
-from integrations import clients
+from integrations import clients, tasks
 from integrations.connectors import runner
 from integrations.models import Connection, ConnectorConfig, Link, SyncRecord, SyncRun
 from integrations.tripletex import RetryPolicy
@@ -31,14 +32,15 @@ class Md:
     def reconcile(self) -> SyncRun:
         run = SyncRun.objects.create(tenant=self.tenant, kind=SyncRun.Kind.CONNECTOR, connector=NAME,
                                      trigger=SyncRun.Trigger.MANUAL)
-        runner.connector_run_execute(run=run)
+        tasks.connector_run(run.id)
         run.refresh_from_db()
         self.config.refresh_from_db()
         return run
 
     def webhook(self, kind: str, tripletex_id: int, event: str | None = None) -> SyncRun | None:
-        return runner.remote_change_process(tenant=self.tenant, connector_name=NAME, kind=kind,
-                                            tripletex_id=tripletex_id, event=event or f"{kind}.update")
+        with scope(tenant=self.tenant):
+            return runner.remote_change_process(tenant=self.tenant, connector_name=NAME, kind=kind,
+                                                tripletex_id=tripletex_id, event=event or f"{kind}.update")
 
     # Tripletex, as its users change it
     def objects(self, kind: str) -> list[dict]:
@@ -61,23 +63,27 @@ class Md:
 
     # our side
     def link(self, kind: str, tripletex_id: int) -> Link | None:
-        return Link.objects.filter(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
-                                   tripletex_id=tripletex_id).first()
+        with scope(tenant=self.tenant):
+            return Link.objects.filter(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
+                                       tripletex_id=tripletex_id).first()
 
     def row(self, kind: str, tripletex_id: int):
         from integrations.connectors.master_data.local import MODELS
 
         link = self.link(kind, tripletex_id)
-        return MODELS[kind].objects.get(id=link.local_id) if link else None
+        with scope(tenant=self.tenant):
+            return MODELS[kind].objects.get(id=link.local_id) if link else None
 
     def records(self, run: SyncRun, **filters) -> list[SyncRecord]:
-        return list(SyncRecord.objects.filter(run=run, **filters))
+        with scope(tenant=self.tenant):
+            return list(SyncRecord.objects.filter(run=run, **filters))
 
     def record(self, run: SyncRun, tripletex_id: int) -> SyncRecord:
         (record,) = self.records(run, tripletex_id=tripletex_id)
         return record
 
 
+@scopes_disabled()
 def connect(fake: FakeTripletex, tenant, *, company_id: int | None = None, token: str | None = None,
             enabled: bool = True, **sizes) -> Md:
     """Our company connected to a new Tripletex company of `sizes` (or to an existing one)."""
