@@ -97,10 +97,6 @@ STILL_UNSCOPED = {
     "connectors/test_retention_sync_log.py",
     "connectors/test_ui_connectors.py",
     "connectors/test_ui_log.py",
-    "connectors/test_webhooks_check.py",
-    "connectors/test_webhooks_endpoint.py",
-    "connectors/test_webhooks_live.py",
-    "connectors/test_webhooks_subscriptions.py",
 }
 
 
