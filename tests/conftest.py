@@ -93,7 +93,6 @@ STILL_UNSCOPED = {
     "connectors/test_master_data_outbound.py",
     "connectors/test_platform.py",
     "connectors/test_rate_budget_status.py",
-    "connectors/test_remote_changes.py",
     "connectors/test_retention_sync_log.py",
     "connectors/test_ui_connectors.py",
     "connectors/test_ui_log.py",
