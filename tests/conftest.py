@@ -91,14 +91,9 @@ STILL_UNSCOPED = {
     "connectors/test_invoices_vouchers.py",
     "connectors/test_platform.py",
     "connectors/test_rate_budget_status.py",
-    "connectors/test_remote_changes.py",
     "connectors/test_retention_sync_log.py",
     "connectors/test_ui_connectors.py",
     "connectors/test_ui_log.py",
-    "connectors/test_webhooks_check.py",
-    "connectors/test_webhooks_endpoint.py",
-    "connectors/test_webhooks_live.py",
-    "connectors/test_webhooks_subscriptions.py",
 }
 
 

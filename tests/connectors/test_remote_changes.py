@@ -10,9 +10,11 @@ from dataclasses import dataclass
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from config import celery_app
 from hr.models import Employee, Project, WageType
+from integrations import tasks
 from integrations.connectors import remote_changes
 from integrations.connectors.schedule import nightly_runs_request, nightly_slot
 from integrations.models import Connection, ConnectorConfig, Link, RemoteChange, SyncRun
@@ -31,9 +33,12 @@ class Wizarded:
     admin: object
 
     def collect(self) -> SyncRun:
+        """The nightly task, run here: it enters the company's scope itself."""
         run = SyncRun.objects.create(tenant=self.tenant, kind=SyncRun.Kind.CONNECTOR, connector=remote_changes.NAME,
                                      trigger=SyncRun.Trigger.SCHEDULE)
-        return remote_changes.remote_changes_run(run=run)
+        tasks.remote_changes_collect(run_id=run.id)
+        run.refresh_from_db()
+        return run
 
     def objects(self, kind: str) -> list[dict]:
         return self.fake.objects(self.company_id, kind)
@@ -42,20 +47,25 @@ class Wizarded:
         return self.fake.change(self.company_id, kind, tripletex_id, **fields)
 
     def pending(self, **filters) -> list[RemoteChange]:
-        return list(RemoteChange.objects.filter(tenant=self.tenant, state=S.PENDING, **filters))
+        with scope(tenant=self.tenant):
+            return list(RemoteChange.objects.filter(tenant=self.tenant, state=S.PENDING, **filters))
 
     def one(self, tripletex_id: int) -> RemoteChange:
         (change,) = self.pending(tripletex_id=tripletex_id)
         return change
 
     def row(self, kind: str, tripletex_id: int):
-        link = Link.objects.get(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
-                                tripletex_id=tripletex_id)
-        return {"project": Project, "employee": Employee, "wage_type": WageType}[kind].objects.get(id=link.local_id)
+        with scope(tenant=self.tenant):
+            link = Link.objects.get(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
+                                    tripletex_id=tripletex_id)
+            model = {"project": Project, "employee": Employee, "wage_type": WageType}[kind]
+            return model.objects.get(id=link.local_id)
 
     def accept(self, *changes: RemoteChange) -> SyncRun:
-        return remote_changes.remote_changes_accept(tenant=self.tenant, by=self.admin,
-                                                    ids=[c.id for c in changes] if changes else None)
+        """As the admin's click on the card does, in the company's scope."""
+        with scope(tenant=self.tenant):
+            return remote_changes.remote_changes_accept(tenant=self.tenant, by=self.admin,
+                                                        ids=[c.id for c in changes] if changes else None)
 
 
 @pytest.fixture
@@ -109,7 +119,8 @@ def test_accepting_a_changed_project_updates_ours(wizarded):
     wizarded.accept(wizarded.one(project["id"]))
 
     assert wizarded.row("project", project["id"]).name == "Nytt navn i Tripletex"
-    link = Link.objects.get(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"])
+    with scope(tenant=wizarded.tenant):
+        link = Link.objects.get(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"])
     assert link.tripletex_version == changed["version"]
     assert wizarded.pending() == []
     assert wizarded.collect().summary["changes"]["project"] == {}
@@ -128,7 +139,8 @@ def test_project_created_in_tripletex_is_offered_and_accepting_creates_and_links
 
 
 def test_project_new_in_tripletex_with_our_number_is_linked_to_ours_on_accept(wizarded):
-    ours = ProjectFactory(tenant=wizarded.tenant, number="7002", name="Vårt navn")
+    with scopes_disabled():
+        ours = ProjectFactory(tenant=wizarded.tenant, number="7002", name="Vårt navn")
     new = _new_project(wizarded, number="7002")
     wizarded.collect()
     change = wizarded.one(new["id"])
@@ -137,7 +149,8 @@ def test_project_new_in_tripletex_with_our_number_is_linked_to_ours_on_accept(wi
     wizarded.accept(change)
 
     assert wizarded.row("project", new["id"]) == ours
-    assert Project.objects.filter(tenant=wizarded.tenant, number="7002").count() == 1
+    with scope(tenant=wizarded.tenant):
+        assert Project.objects.filter(tenant=wizarded.tenant, number="7002").count() == 1
 
 
 def test_project_the_admin_left_unchosen_in_the_wizard_is_not_offered(wizarded):
@@ -171,7 +184,8 @@ def test_project_deleted_in_tripletex_is_offered_and_accepting_completes_and_fla
     wizarded.accept(change)
 
     assert wizarded.row("project", project["id"]).status == Project.Status.COMPLETED
-    assert Link.objects.get(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"]).missing_since
+    with scope(tenant=wizarded.tenant):
+        assert Link.objects.get(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"]).missing_since
 
 
 def test_employee_who_left_in_tripletex_is_offered_and_accepting_makes_ours_inactive(wizarded):
@@ -188,7 +202,9 @@ def test_employee_who_left_in_tripletex_is_offered_and_accepting_makes_ours_inac
 
 
 def test_wage_type_made_inactive_in_tripletex_is_offered_and_accepting_makes_ours_inactive(wizarded):
-    linked = set(Link.objects.filter(tenant=wizarded.tenant, kind="wage_type").values_list("tripletex_id", flat=True))
+    with scope(tenant=wizarded.tenant):
+        linked = set(Link.objects.filter(tenant=wizarded.tenant, kind="wage_type").values_list("tripletex_id",
+                                                                                              flat=True))
     wage = next(w for w in wizarded.objects("salary_type") if w["id"] in linked)
     wizarded.change("salary_type", wage["id"], isInactive=True)
     wizarded.collect()
@@ -225,8 +241,9 @@ def test_a_dismissed_change_comes_back_only_when_changed_again(wizarded):
     project = wizarded.objects("project")[0]
     wizarded.change("project", project["id"], name="Avvist navn")
     wizarded.collect()
-    assert remote_changes.remote_change_dismiss(tenant=wizarded.tenant, change_id=wizarded.one(project["id"]).id,
-                                                by=wizarded.admin)
+    with scope(tenant=wizarded.tenant):
+        assert remote_changes.remote_change_dismiss(tenant=wizarded.tenant, change_id=wizarded.one(project["id"]).id,
+                                                    by=wizarded.admin)
 
     wizarded.collect()
     assert wizarded.pending(tripletex_id=project["id"]) == []
@@ -246,7 +263,8 @@ def test_accept_all_applies_every_pending_change(wizarded):
 
     run = wizarded.accept()
 
-    assert run.records.count() == 3
+    with scope(tenant=wizarded.tenant):
+        assert run.records.count() == 3
     assert wizarded.pending() == []
     assert wizarded.row("project", first["id"]).name == "Alle 1"
     assert wizarded.row("project", second["id"]).status == Project.Status.COMPLETED
@@ -257,7 +275,8 @@ def test_accepting_without_an_active_connection_is_refused_and_changes_nothing(w
     project = wizarded.objects("project")[0]
     wizarded.change("project", project["id"], name="Etter frakobling")
     wizarded.collect()
-    Connection.objects.filter(tenant=wizarded.tenant).update(state=Connection.State.REMOVED)
+    with scope(tenant=wizarded.tenant):
+        Connection.objects.filter(tenant=wizarded.tenant).update(state=Connection.State.REMOVED)
 
     with pytest.raises(remote_changes.NotConnected):
         wizarded.accept()
@@ -291,7 +310,8 @@ def test_admin_accepts_and_dismisses_from_the_card(wizarded, world):
     assert accepted.status_code == dismissed.status_code == 302
     assert wizarded.row("project", first["id"]).name == "Godtatt fra kortet"
     assert wizarded.row("project", second["id"]).name == second["name"]
-    assert RemoteChange.objects.get(tripletex_id=second["id"]).state == S.DISMISSED
+    with scopes_disabled():
+        assert RemoteChange.objects.get(tripletex_id=second["id"]).state == S.DISMISSED
 
 
 def test_only_an_admin_can_accept_changes(wizarded, world):
@@ -345,19 +365,22 @@ def test_a_company_using_only_the_wizard_gets_the_look_for_changes_instead(world
 
 def test_a_company_without_an_active_connection_gets_no_nightly_run(world):
     _connected(world.a, two_way=True)
-    Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
+    with scope(tenant=world.a):
+        Connection.objects.filter(tenant=world.a).update(state=Connection.State.REMOVED)
 
     assert nightly_runs_request(now=_at(world.a, 1)) == []
 
 
 def test_a_dismissed_deletion_of_an_object_without_a_known_version_stays_dismissed(wizarded):
     project = wizarded.objects("project")[2]
-    Link.objects.filter(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"]).update(
-        tripletex_version=None)
+    with scope(tenant=wizarded.tenant):
+        Link.objects.filter(tenant=wizarded.tenant, kind="project", tripletex_id=project["id"]).update(
+            tripletex_version=None)
     wizarded.fake.change(wizarded.company_id, "project", project["id"], delete=True)
     wizarded.collect()
-    remote_changes.remote_change_dismiss(tenant=wizarded.tenant, change_id=wizarded.one(project["id"]).id,
-                                         by=wizarded.admin)
+    with scope(tenant=wizarded.tenant):
+        remote_changes.remote_change_dismiss(tenant=wizarded.tenant, change_id=wizarded.one(project["id"]).id,
+                                             by=wizarded.admin)
 
     wizarded.collect()
 

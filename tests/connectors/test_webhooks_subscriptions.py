@@ -4,6 +4,7 @@ import time
 
 from django.db import connection as db_connection
 from django.utils import timezone
+from django_scopes import scope
 
 from integrations.connectors import webhooks
 from integrations.connectors.services import connector_disable
@@ -49,13 +50,15 @@ def test_webhook_secret_is_stored_encrypted(tx, probe, django_capture_on_commit_
 def test_subscriptions_sync_run_twice_makes_nothing_twice(tx, probe, django_capture_on_commit_callbacks):
     enable(tx, probe, django_capture_on_commit_callbacks)
     tx.fake.clear_calls()
-    webhooks.subscriptions_sync(tenant=tx.tenant)
+    with scope(tenant=tx.tenant):
+        webhooks.subscriptions_sync(tenant=tx.tenant)
     assert tx.fake.calls(tx.company_id) == {}
     assert len(tx.remote_subscriptions()) == len(PROBE_EVENTS)
 
 
 def test_subscriptions_of_a_connection_not_active_are_not_made(tx, probe, django_capture_on_commit_callbacks):
-    Connection.objects.filter(pk=tx.connection.pk).update(state=Connection.State.NEW)
+    with scope(tenant=tx.tenant):
+        Connection.objects.filter(pk=tx.connection.pk).update(state=Connection.State.NEW)
     enable(tx, probe, django_capture_on_commit_callbacks)
     assert tx.remote_subscriptions() == [] and tx.ours() == {}
 
@@ -65,7 +68,7 @@ def test_disabling_a_connector_deletes_its_subscriptions_and_never_a_foreign_one
 ):
     foreign = foreign_subscriptions(tx)
     enable(tx, probe, django_capture_on_commit_callbacks)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), scope(tenant=tx.tenant):
         connector_disable(tenant=tx.tenant, name=probe.connector.name, by=None)
     assert {s["id"] for s in tx.remote_subscriptions()} == foreign
     assert tx.ours() == {}
@@ -77,7 +80,7 @@ def test_an_event_two_connectors_want_stays_subscribed_until_both_are_off(
     enable(tx, probe, django_capture_on_commit_callbacks)
     enable(tx, other_probe, django_capture_on_commit_callbacks)
     assert sorted(s["event"] for s in tx.remote_subscriptions()) == sorted(set(PROBE_EVENTS) | set(OTHER_EVENTS))
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), scope(tenant=tx.tenant):
         connector_disable(tenant=tx.tenant, name=probe.connector.name, by=None)
     assert sorted(s["event"] for s in tx.remote_subscriptions()) == sorted(OTHER_EVENTS)
     assert set(tx.ours()) == set(OTHER_EVENTS)
@@ -88,10 +91,12 @@ def test_removing_the_integration_deletes_our_subscriptions_and_never_a_foreign_
 ):
     foreign = foreign_subscriptions(tx)
     enable(tx, probe, django_capture_on_commit_callbacks)
-    connection_remove(tenant=tx.tenant, by=world.alice)
+    with scope(tenant=tx.tenant):
+        connection_remove(tenant=tx.tenant, by=world.alice)
     assert {s["id"] for s in tx.remote_subscriptions()} == foreign
     assert tx.ours() == {}
-    removed = Connection.objects.get(pk=tx.connection.pk)
+    with scope(tenant=tx.tenant):
+        removed = Connection.objects.get(pk=tx.connection.pk)
     assert removed.state == Connection.State.REMOVED and removed.employee_token == ""
 
 
@@ -101,9 +106,10 @@ def test_removal_goes_on_when_tripletex_does_not_answer_the_unsubscribe(
     enable(tx, probe, django_capture_on_commit_callbacks)
     tx.fake.set_faults(company_id=tx.company_id, path_prefix="/event/subscription", hang=10, hang_seconds=10)
     started = time.monotonic()
-    connection_remove(tenant=tx.tenant, by=world.alice)
-    took = time.monotonic() - started
-    removed = Connection.objects.get(pk=tx.connection.pk)
+    with scope(tenant=tx.tenant):
+        connection_remove(tenant=tx.tenant, by=world.alice)
+        took = time.monotonic() - started
+        removed = Connection.objects.get(pk=tx.connection.pk)
     assert removed.state == Connection.State.REMOVED and removed.employee_token == ""
     # The unsubscribe gave up after one short wait (the read timeout is 30 s elsewhere).
     assert took < 6, took
@@ -116,8 +122,9 @@ def test_removal_goes_on_when_the_unsubscribe_cannot_even_start(
 ):
     enable(tx, probe, django_capture_on_commit_callbacks)
     settings.TRIPLETEX_CONSUMER_TOKEN = ""  # no client can be made
-    connection_remove(tenant=tx.tenant, by=world.alice)
-    assert Connection.objects.get(pk=tx.connection.pk).state == Connection.State.REMOVED
+    with scope(tenant=tx.tenant):
+        connection_remove(tenant=tx.tenant, by=world.alice)
+        assert Connection.objects.get(pk=tx.connection.pk).state == Connection.State.REMOVED
     assert set(tx.ours()) == set(PROBE_EVENTS)
 
 
@@ -142,10 +149,11 @@ def test_a_spare_subscription_of_ours_found_in_tripletex_is_adopted_once(tx, pro
 
 def test_reconnecting_subscribes_again_for_the_connectors_left_on(world, tx, probe, django_capture_on_commit_callbacks):
     enable(tx, probe, django_capture_on_commit_callbacks)
-    connection_remove(tenant=tx.tenant, by=world.alice)
+    with scope(tenant=tx.tenant):
+        connection_remove(tenant=tx.tenant, by=world.alice)
     assert tx.remote_subscriptions() == []
     run = SyncRun.objects.create(tenant=tx.tenant, kind=SyncRun.Kind.ACTIVATION)
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True), scope(tenant=tx.tenant):
         connection_activate(tenant=tx.tenant, by=world.alice, employee_token=tx.tokens["GrønnJobb"],
                             company_id=tx.company_id, company_name="Hook AS", employee_name="Admin", run=run)
     assert sorted(s["event"] for s in tx.remote_subscriptions()) == sorted(PROBE_EVENTS)
@@ -158,7 +166,8 @@ def test_subscriptions_of_a_former_tripletex_company_are_left_alone(tx, probe, d
         tripletex_id=123, status="ACTIVE", checked_at=timezone.now(),
     )
     enable(tx, probe, django_capture_on_commit_callbacks)
-    assert WebhookSubscription.objects.filter(pk=old.pk).exists()
-    current = WebhookSubscription.objects.filter(tenant=tx.tenant, tripletex_company_id=tx.company_id)
-    assert sorted(current.values_list("event", flat=True)) == sorted(PROBE_EVENTS)
+    with scope(tenant=tx.tenant):
+        assert WebhookSubscription.objects.filter(pk=old.pk).exists()
+        current = WebhookSubscription.objects.filter(tenant=tx.tenant, tripletex_company_id=tx.company_id)
+        assert sorted(current.values_list("event", flat=True)) == sorted(PROBE_EVENTS)
     assert sorted(s["event"] for s in tx.remote_subscriptions()) == sorted(PROBE_EVENTS)

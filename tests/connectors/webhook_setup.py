@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 
 import pytest
+from django_scopes import scope
 
 from config import celery_app
 from integrations.connectors import registry
@@ -77,7 +78,8 @@ class Tx:
         return self.fake.objects(self.company_id, "subscription")
 
     def ours(self) -> dict[str, WebhookSubscription]:
-        return {s.event: s for s in WebhookSubscription.objects.filter(tenant=self.tenant)}
+        with scope(tenant=self.tenant):
+            return {s.event: s for s in WebhookSubscription.objects.filter(tenant=self.tenant)}
 
     def session(self, application: str = "GrønnJobb"):
         """The Tripletex API as another integration of the same company (or ours) sees it."""
@@ -104,8 +106,9 @@ def tx(world, fake_tripletex, eager) -> Tx:
 
 
 def enable(tx: Tx, probe: Probe, capture) -> None:
-    """Switch the probe on as the admin would; the subscriptions are made when the transaction commits."""
-    with capture(execute=True):
+    """Switch the probe on as the admin would; the subscriptions are made when the transaction commits, by the
+    task outside this scope, which enters its own."""
+    with capture(execute=True), scope(tenant=tx.tenant):
         connector_enable(tenant=tx.tenant, name=probe.connector.name, by=None)
     tx.connection.refresh_from_db()
 
