@@ -82,8 +82,6 @@ STILL_UNSCOPED = {
     "connectors/test_inventory_supplier_invoices.py",
     "connectors/test_invoice_journal.py",
     "connectors/test_invoices_credit_notes.py",
-    "connectors/test_invoices_komplett.py",
-    "connectors/test_invoices_ledger.py",
     "connectors/test_invoices_payments.py",
     "connectors/test_invoices_projects.py",
     "connectors/test_invoices_projects_hours.py",
