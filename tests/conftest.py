@@ -81,7 +81,6 @@ STILL_UNSCOPED = {
     "connectors/test_inventory_startup.py",
     "connectors/test_inventory_supplier_invoices.py",
     "connectors/test_invoice_journal.py",
-    "connectors/test_invoices_projects_hours.py",
     "connectors/test_master_data_inbound.py",
     "connectors/test_master_data_outbound.py",
     "connectors/test_platform.py",
