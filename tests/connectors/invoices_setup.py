@@ -67,11 +67,14 @@ class Drifti:
         return hits[0]
 
     def link(self, kind: str, local_id: int) -> Link | None:
-        return Link.objects.filter(tenant=self.tenant, kind=kind, local_id=local_id,
-                                   tripletex_company_id=self.company_id).first()
+        with scope(tenant=self.tenant):
+            return Link.objects.filter(tenant=self.tenant, kind=kind, local_id=local_id,
+                                       tripletex_company_id=self.company_id).first()
 
     def records(self, kind: str, local_id: int) -> list[SyncRecord]:
-        return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=kind, local_id=local_id).order_by("id"))
+        with scope(tenant=self.tenant):
+            return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=kind, local_id=local_id)
+                        .order_by("id"))
 
     def calls(self) -> dict[str, int]:
         return self.fake.calls(self.company_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django_scopes import scope
 
 from integrations.models import ConnectorConfig, OutboundChange, SyncRun
 
@@ -29,9 +30,10 @@ def test_switching_on_without_voucher_access_says_so_and_leaves_it_off(switched_
     page = response.content.decode()
     assert response.status_code == 200 and 'data-testid="connector-refused"' in page
     assert "krever Tripletex Komplett" in page and "bilag" in page
-    assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
-    assert not SyncRun.objects.filter(tenant=switched_off.tenant, connector="invoices").exists()
-    assert not OutboundChange.objects.filter(tenant=switched_off.tenant, kind="invoice").exists()
+    with scope(tenant=switched_off.tenant):
+        assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
+        assert not SyncRun.objects.filter(tenant=switched_off.tenant, connector="invoices").exists()
+        assert not OutboundChange.objects.filter(tenant=switched_off.tenant, kind="invoice").exists()
     writes = [k for k in switched_off.calls() if not k.startswith("GET") and "/token/session" not in k]
     assert writes == [] and switched_off.fake.objects(switched_off.company_id, "voucher") == []
 
@@ -40,13 +42,15 @@ def test_switching_on_without_the_chart_of_accounts_names_the_chart(switched_off
     switched_off.fake.deny_rights(switched_off.token, {"path": "/ledger/account"})
     page = _switch_on(switched_off, world).content.decode()
     assert "kontoplanen (hovedbok)" in page and "bilag (avanserte" not in page
-    assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
+    with scope(tenant=switched_off.tenant):
+        assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
 
 
 def test_switching_on_with_komplett_reads_twice_and_switches_on(switched_off, world):
     response = _switch_on(switched_off, world)
     assert response.status_code == 302
-    assert ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
+    with scope(tenant=switched_off.tenant):
+        assert ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
     calls = {k: v for k, v in switched_off.calls().items() if "/token/session" not in k}
     assert calls == {"GET /ledger/voucher": 1, "GET /ledger/account": 1}
 
@@ -56,11 +60,13 @@ def test_switching_on_works_once_the_access_is_given(switched_off, world):
     _switch_on(switched_off, world)
     switched_off.fake.deny_rights(switched_off.token)
     assert _switch_on(switched_off, world).status_code == 302
-    assert ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
+    with scope(tenant=switched_off.tenant):
+        assert ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
 
 
 def test_the_command_line_refuses_the_switch_with_the_same_reason(switched_off):
     switched_off.fake.deny_rights(switched_off.token, {"path": "/ledger/voucher"})
     with pytest.raises(CommandError, match="krever Tripletex Komplett"):
         call_command("connectors", "--tenant", switched_off.tenant.slug, "enable", "invoices")
-    assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled
+    with scope(tenant=switched_off.tenant):
+        assert not ConnectorConfig.objects.get(tenant=switched_off.tenant, name="invoices").enabled

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django_scopes import scope
 
 from commerce import services
 from commerce.models import LedgerAccount
@@ -18,7 +19,8 @@ pytestmark = pytest.mark.django_db
 
 
 def _account(drifti, number: str) -> LedgerAccount:
-    return LedgerAccount.objects.get(tenant=drifti.tenant, number=number)
+    with scope(tenant=drifti.tenant):
+        return LedgerAccount.objects.get(tenant=drifti.tenant, number=number)
 
 
 @pytest.fixture
@@ -28,8 +30,9 @@ def unmapped(drifti):
 
 
 def _rows(drifti) -> dict[str, dict]:
-    chart = ledger.tripletex_chart(tenant=drifti.tenant)
-    return {r["account"].number: r for r in ledger.matching_rows(tenant=drifti.tenant, chart=chart)}
+    with scope(tenant=drifti.tenant):
+        chart = ledger.tripletex_chart(tenant=drifti.tenant)
+        return {r["account"].number: r for r in ledger.matching_rows(tenant=drifti.tenant, chart=chart)}
 
 
 def test_hovedbok_suggests_the_tripletex_account_with_the_same_number(unmapped):
@@ -39,16 +42,18 @@ def test_hovedbok_suggests_the_tripletex_account_with_the_same_number(unmapped):
 
 
 def test_hovedbok_suggests_by_name_in_the_same_account_class_when_no_number_matches(unmapped):
-    services.ledger_account_save(tenant=unmapped.tenant, data={"number": "1910", "name": "Bankinnskudd drift",
-                                                               "role": "purchases", "vat_code": ""})
+    with scope(tenant=unmapped.tenant):
+        services.ledger_account_save(tenant=unmapped.tenant, data={"number": "1910", "name": "Bankinnskudd drift",
+                                                                   "role": "purchases", "vat_code": ""})
     rows = _rows(unmapped)
     assert rows["1910"]["suggestion"].number == "1920"  # "Bankinnskudd", not 1900 "Kontanter"
     assert rows["3010"]["suggestion"].number[0] == "3"  # a sales account, never an asset
 
 
 def test_hovedbok_suggests_nothing_when_no_name_is_alike(unmapped):
-    services.ledger_account_save(tenant=unmapped.tenant, data={"number": "8999", "name": "Ekstraordinært",
-                                                               "role": "purchases", "vat_code": ""})
+    with scope(tenant=unmapped.tenant):
+        services.ledger_account_save(tenant=unmapped.tenant, data={"number": "8999", "name": "Ekstraordinært",
+                                                                   "role": "purchases", "vat_code": ""})
     assert _rows(unmapped)["8999"]["suggestion"] is None
 
 
@@ -73,7 +78,8 @@ def test_one_click_accepts_a_suggestion_and_the_invoice_is_then_sent(unmapped, w
         client.post(reverse("commerce:ledger_account_match", kwargs={"account_id": _account(unmapped, number).id}),
                     {"tripletex_number": suggestion})
         assert _account(unmapped, number).tripletex_number == suggestion
-    sync_record_retry(tenant=unmapped.tenant, record_id=unmapped.records("invoice", invoice.id)[-1].id)
+    with scope(tenant=unmapped.tenant):
+        sync_record_retry(tenant=unmapped.tenant, record_id=unmapped.records("invoice", invoice.id)[-1].id)
     unmapped.push()
     assert unmapped.voucher(str(invoice.number))["attachment"]
 
@@ -100,8 +106,10 @@ def test_hovedbok_is_for_admins_only(world):
 
 
 def test_hovedbok_shows_a_mapped_account_tripletex_no_longer_has(drifti, world):
-    LedgerAccount.objects.filter(tenant=drifti.tenant, number="1920").update(tripletex_number="6540")
+    with scope(tenant=drifti.tenant):
+        LedgerAccount.objects.filter(tenant=drifti.tenant, number="1920").update(tripletex_number="6540")
     client = world.client_for(world.alice, world.a)
     page = client.get(reverse("commerce:ledger_matching")).content.decode()
     assert "6540 finnes ikke i Tripletex" in page
-    assert Connection.objects.filter(tenant=drifti.tenant).exists()
+    with scope(tenant=drifti.tenant):
+        assert Connection.objects.filter(tenant=drifti.tenant).exists()

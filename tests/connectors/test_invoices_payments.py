@@ -4,6 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django_scopes import scope
 
 from commerce.models import LedgerAccount
 from integrations.models import OutboundChange, SyncRecord
@@ -42,12 +43,13 @@ def test_payment_registered_by_hand_is_posted_the_same_way(drifti):
 
 
 def test_payment_before_its_invoice_reached_tripletex_sends_the_invoice_first(drifti):
-    LedgerAccount.objects.filter(tenant=drifti.tenant, number="3000").update(tripletex_number="")
-    invoice = drifti.issue(lines=[{"product": drifti.sales["work"], "quantity": Decimal("1")}])
-    drifti.push()  # refused: no sales account
-    LedgerAccount.objects.filter(tenant=drifti.tenant, number="3000").update(tripletex_number="3000")
-    payment = drifti.pay(invoice)
-    drifti.push()
+    with scope(tenant=drifti.tenant):
+        LedgerAccount.objects.filter(tenant=drifti.tenant, number="3000").update(tripletex_number="")
+        invoice = drifti.issue(lines=[{"product": drifti.sales["work"], "quantity": Decimal("1")}])
+        drifti.push()  # refused: no sales account
+        LedgerAccount.objects.filter(tenant=drifti.tenant, number="3000").update(tripletex_number="3000")
+        payment = drifti.pay(invoice)
+        drifti.push()
     numbers = [v["externalVoucherNumber"] for v in drifti.vouchers()]
     assert numbers == [str(invoice.number), f"{invoice.number}-{payment.id}"]
 
@@ -57,24 +59,25 @@ def test_payment_whose_invoice_another_worker_is_sending_waits_instead_of_sendin
     task was sending it, and Tripletex got two vouchers for one invoice."""
     from django.utils import timezone
 
-    invoice = drifti.issue()
-    payment = drifti.pay(invoice)
-    # Another worker has just claimed the invoice's change and is sending it.
-    OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
-        state=OutboundChange.State.SENDING, claimed_by="other-worker", claimed_at=timezone.now())
-    outcome = drifti.push()
-    assert drifti.vouchers() == []
-    waiting = OutboundChange.objects.get(kind="payment", local_id=payment.id)
-    assert (waiting.state, waiting.attempts) == (OutboundChange.State.PENDING, 0)
-    assert waiting.next_attempt_at > timezone.now() and outcome.retry_after == 1.0
-    assert drifti.records("payment", payment.id) == []
-    # That worker is done with the invoice (here: it gives it back); the payment goes when its turn comes.
-    OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
-        state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None)
-    OutboundChange.objects.filter(id=waiting.id).update(next_attempt_at=timezone.now())
-    drifti.push()
-    numbers = [v["externalVoucherNumber"] for v in drifti.vouchers()]
-    assert numbers == [str(invoice.number), f"{invoice.number}-{payment.id}"]
+    with scope(tenant=drifti.tenant):
+        invoice = drifti.issue()
+        payment = drifti.pay(invoice)
+        # Another worker has just claimed the invoice's change and is sending it.
+        OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
+            state=OutboundChange.State.SENDING, claimed_by="other-worker", claimed_at=timezone.now())
+        outcome = drifti.push()
+        assert drifti.vouchers() == []
+        waiting = OutboundChange.objects.get(kind="payment", local_id=payment.id)
+        assert (waiting.state, waiting.attempts) == (OutboundChange.State.PENDING, 0)
+        assert waiting.next_attempt_at > timezone.now() and outcome.retry_after == 1.0
+        assert drifti.records("payment", payment.id) == []
+        # That worker is done with the invoice (here: it gives it back); the payment goes when its turn comes.
+        OutboundChange.objects.filter(kind="invoice", local_id=invoice.id).update(
+            state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None)
+        OutboundChange.objects.filter(id=waiting.id).update(next_attempt_at=timezone.now())
+        drifti.push()
+        numbers = [v["externalVoucherNumber"] for v in drifti.vouchers()]
+        assert numbers == [str(invoice.number), f"{invoice.number}-{payment.id}"]
 
 
 def test_each_payment_is_sent_once(drifti):
@@ -83,14 +86,16 @@ def test_each_payment_is_sent_once(drifti):
     invoice = drifti.issue()
     payment = drifti.pay(invoice)
     drifti.push()
-    local_change_record(tenant=drifti.tenant, kind="payment", local_id=payment.id)
+    with scope(tenant=drifti.tenant):
+        local_change_record(tenant=drifti.tenant, kind="payment", local_id=payment.id)
     drifti.push()
     assert len(drifti.vouchers()) == 2
     assert [r.action for r in drifti.records("payment", payment.id)] == [Action.CREATED, Action.UNCHANGED]
 
 
 def test_payment_without_a_mapped_bank_account_is_not_sent_and_the_log_says_so(drifti):
-    LedgerAccount.objects.filter(tenant=drifti.tenant, role="bank").update(tripletex_number="")
+    with scope(tenant=drifti.tenant):
+        LedgerAccount.objects.filter(tenant=drifti.tenant, role="bank").update(tripletex_number="")
     invoice = drifti.issue()
     payment = drifti.pay(invoice)
     drifti.push()
@@ -106,7 +111,8 @@ def test_payment_whose_answer_was_lost_is_found_again_not_paid_twice(drifti):
     drifti.fake.set_faults(path_prefix="/ledger/voucher", drop_after_commit=1, company_id=drifti.company_id)
     drifti.push()
     drifti.fake.clear_faults()
-    OutboundChange.objects.filter(tenant=drifti.tenant, kind="payment").update(next_attempt_at=None)
+    with scope(tenant=drifti.tenant):
+        OutboundChange.objects.filter(tenant=drifti.tenant, kind="payment").update(next_attempt_at=None)
     drifti.push()
     assert [v["externalVoucherNumber"] for v in drifti.vouchers()].count(f"{invoice.number}-{payment.id}") == 1
     assert drifti.link("payment", payment.id)

@@ -106,32 +106,35 @@ def test_project_whose_answer_was_lost_is_found_by_its_number_not_made_twice(dri
     drifti.push()
     drifti.fake.clear_faults()
     assert drifti.link("project", project.id) is None and len(_theirs(drifti, "8001")) == 1
-    OutboundChange.objects.filter(tenant=drifti.tenant, kind="project").update(next_attempt_at=None)
+    with scope(tenant=drifti.tenant):
+        OutboundChange.objects.filter(tenant=drifti.tenant, kind="project").update(next_attempt_at=None)
     drifti.push()
     [made] = _theirs(drifti, "8001")
     assert drifti.link("project", project.id).tripletex_id == made["id"]
 
 
 def test_invoice_for_a_project_another_worker_is_sending_waits_instead_of_creating_it_twice(drifti):
-    project = _new_project(drifti)
-    OutboundChange.objects.filter(kind="project", local_id=project.id).update(
-        state=OutboundChange.State.SENDING, claimed_by="other-worker", claimed_at=timezone.now())
-    invoice = drifti.issue(project=project)
-    drifti.push()
-    assert _theirs(drifti, "8001") == [] and drifti.vouchers() == []
-    OutboundChange.objects.filter(kind="project", local_id=project.id).update(
-        state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None)
-    OutboundChange.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
-    drifti.push()
-    assert len(_theirs(drifti, "8001")) == 1
-    assert {p["project"]["number"] for p in drifti.voucher(str(invoice.number))["postings"] if p.get("project")} == {
-        "8001"}
+    with scope(tenant=drifti.tenant):
+        project = _new_project(drifti)
+        OutboundChange.objects.filter(kind="project", local_id=project.id).update(
+            state=OutboundChange.State.SENDING, claimed_by="other-worker", claimed_at=timezone.now())
+        invoice = drifti.issue(project=project)
+        drifti.push()
+        assert _theirs(drifti, "8001") == [] and drifti.vouchers() == []
+        OutboundChange.objects.filter(kind="project", local_id=project.id).update(
+            state=OutboundChange.State.PENDING, claimed_by="", claimed_at=None)
+        OutboundChange.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
+        drifti.push()
+        assert len(_theirs(drifti, "8001")) == 1
+        assert {p["project"]["number"] for p in drifti.voucher(str(invoice.number))["postings"]
+                if p.get("project")} == {"8001"}
 
 
 def test_nothing_is_queued_for_a_new_project_while_the_connector_is_off(drifti):
-    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
-    _new_project(drifti)
-    assert not OutboundChange.objects.filter(tenant=drifti.tenant, kind="project").exists()
+    with scope(tenant=drifti.tenant):
+        ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
+        _new_project(drifti)
+        assert not OutboundChange.objects.filter(tenant=drifti.tenant, kind="project").exists()
 
 
 def test_with_the_two_way_connector_on_it_alone_sends_projects_so_no_two_connectors_own_them(drifti):
@@ -150,4 +153,5 @@ def test_invoices_connector_stands_in_for_projects_only_while_no_owner_is_on():
 
 def test_the_nightly_check_of_projects_in_tripletex_still_runs_with_only_the_invoices_connector_on(drifti):
     # It sends new projects one way; changes made in Tripletex are not kept in step by it.
-    assert remote_changes.needed(tenant=drifti.tenant)
+    with scope(tenant=drifti.tenant):
+        assert remote_changes.needed(tenant=drifti.tenant)

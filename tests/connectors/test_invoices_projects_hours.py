@@ -45,10 +45,10 @@ def hours(drifti):
 
 
 def _approve_hours(drifti, hours, *, day=0, amount="7.50") -> TimeEntry:
-    entry = TimeEntryFactory(tenant=drifti.tenant, employee=hours["employee"], project=hours["project"],
-                             activity=hours["activity"], date=dt.date(2026, 11, 2) + dt.timedelta(days=day),
-                             hours=Decimal(amount), status=TimeEntry.Status.SUBMITTED)
     with scope(tenant=drifti.tenant):
+        entry = TimeEntryFactory(tenant=drifti.tenant, employee=hours["employee"], project=hours["project"],
+                                 activity=hours["activity"], date=dt.date(2026, 11, 2) + dt.timedelta(days=day),
+                                 hours=Decimal(amount), status=TimeEntry.Status.SUBMITTED)
         time_entries_approve(tenant=drifti.tenant, entries=TimeEntry.objects.filter(id=entry.id), by=None)
     return entry
 
@@ -63,8 +63,9 @@ def _push_hours(drifti) -> None:
 
 def _due_now(drifti) -> None:
     # The hours push and the connector's push are tasks with a short countdown; here they run at once.
-    OutboundChange.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
-    HourTransfer.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
+    with scope(tenant=drifti.tenant):
+        OutboundChange.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
+        HourTransfer.objects.filter(tenant=drifti.tenant).update(next_attempt_at=None)
 
 
 def _theirs(drifti, number: str) -> list[dict]:
@@ -72,11 +73,13 @@ def _theirs(drifti, number: str) -> list[dict]:
 
 
 def _project_changes(drifti, project) -> list[OutboundChange]:
-    return list(OutboundChange.objects.filter(tenant=drifti.tenant, kind="project", local_id=project.id))
+    with scope(tenant=drifti.tenant):
+        return list(OutboundChange.objects.filter(tenant=drifti.tenant, kind="project", local_id=project.id))
 
 
 def _rows(drifti) -> list[tuple[str, str]]:
-    return [(r.state, r.reason) for r in HourTransfer.objects.filter(tenant=drifti.tenant).order_by("id")]
+    with scope(tenant=drifti.tenant):
+        return [(r.state, r.reason) for r in HourTransfer.objects.filter(tenant=drifti.tenant).order_by("id")]
 
 
 def test_project_made_before_activation_is_created_in_tripletex_when_its_hours_are_transferred(drifti, hours):
@@ -122,7 +125,8 @@ def test_project_made_before_activation_with_its_number_already_in_tripletex_is_
 def test_project_made_before_activation_is_not_queued_by_the_hours_push_while_the_two_way_connector_owns_projects(
     drifti, hours
 ):
-    ConnectorConfig.objects.create(tenant=drifti.tenant, name="master_data", enabled=True)
+    with scope(tenant=drifti.tenant):
+        ConnectorConfig.objects.create(tenant=drifti.tenant, name="master_data", enabled=True)
     _approve_hours(drifti, hours)
     _push_hours(drifti)
     assert _project_changes(drifti, hours["project"]) == []
@@ -131,7 +135,8 @@ def test_project_made_before_activation_is_not_queued_by_the_hours_push_while_th
 
 
 def test_project_made_before_activation_is_not_queued_while_the_invoices_connector_is_off(drifti, hours):
-    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
+    with scope(tenant=drifti.tenant):
+        ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
     _approve_hours(drifti, hours)
     _push_hours(drifti)
     assert _project_changes(drifti, hours["project"]) == []
@@ -159,12 +164,12 @@ def test_project_made_before_activation_is_created_once_when_the_same_held_hours
 
 
 def test_only_hours_held_for_the_linked_project_are_released(drifti, hours):
-    other = ProjectFactory(tenant=drifti.tenant, number="", name="Uten nummer")
-    _approve_hours(drifti, hours)
-    entry = TimeEntryFactory(tenant=drifti.tenant, employee=hours["employee"], project=other,
-                             activity=hours["activity"], date=dt.date(2026, 11, 3), hours=Decimal("2.00"),
-                             status=TimeEntry.Status.SUBMITTED)
     with scope(tenant=drifti.tenant):
+        other = ProjectFactory(tenant=drifti.tenant, number="", name="Uten nummer")
+        _approve_hours(drifti, hours)
+        entry = TimeEntryFactory(tenant=drifti.tenant, employee=hours["employee"], project=other,
+                                 activity=hours["activity"], date=dt.date(2026, 11, 3), hours=Decimal("2.00"),
+                                 status=TimeEntry.Status.SUBMITTED)
         time_entries_approve(tenant=drifti.tenant, entries=TimeEntry.objects.filter(id=entry.id), by=None)
     _push_hours(drifti)
     _due_now(drifti)
@@ -175,11 +180,12 @@ def test_only_hours_held_for_the_linked_project_are_released(drifti, hours):
 
 
 def test_project_made_before_activation_created_for_an_invoice_lets_hours_held_for_it_go(drifti, hours):
-    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
-    _approve_hours(drifti, hours)
-    _push_hours(drifti)
-    assert _rows(drifti) == [(State.HELD, HOLD_PROJECT)] and _project_changes(drifti, hours["project"]) == []
-    ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=True)
+    with scope(tenant=drifti.tenant):
+        ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=False)
+        _approve_hours(drifti, hours)
+        _push_hours(drifti)
+        assert _rows(drifti) == [(State.HELD, HOLD_PROJECT)] and _project_changes(drifti, hours["project"]) == []
+        ConnectorConfig.objects.filter(tenant=drifti.tenant, name="invoices").update(enabled=True)
     invoice = drifti.issue(project=hours["project"])
     drifti.push()
     [made] = _theirs(drifti, "8101")

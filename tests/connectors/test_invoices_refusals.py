@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django_scopes import scope
 
 from integrations.models import OutboundChange, SyncRecord
 
@@ -34,7 +35,8 @@ def test_payment_refused_for_a_bank_account_without_its_number_says_so_in_the_ad
     assert record.action == Action.FAILED
     assert record.message.startswith("Selskapet mangler bankkonto i Tripletex. Legg den inn der og trykk «Prøv igjen».")
     assert "1920 Bankinnskudd mangler kontonummer" in record.message  # Tripletex's own words after ours
-    assert OutboundChange.objects.get(kind="payment", local_id=payment.id).state == OutboundChange.State.FAILED
+    with scope(tenant=drifti.tenant):
+        assert OutboundChange.objects.get(kind="payment", local_id=payment.id).state == OutboundChange.State.FAILED
     log = world.client_for(world.alice, world.a).get(reverse("integrations:sync_log")).content.decode()
     assert "Selskapet mangler bankkonto i Tripletex." in log
     assert [v["externalVoucherNumber"] for v in drifti.vouchers()] == [str(invoice.number)]
