@@ -62,15 +62,6 @@ def _no_client_outlives_its_test():
 # moved over.
 TESTS = Path(__file__).resolve().parent
 STILL_UNSCOPED = {
-    "browser/test_connectors.py",
-    "browser/test_health.py",
-    "browser/test_inventory_startup.py",
-    "browser/test_invoice_journal.py",
-    "browser/test_wizard.py",
-    "commerce/test_credit_notes.py",
-    "commerce/test_pages.py",
-    "commerce/test_pdf.py",
-    "commerce/test_records.py",
     "connectors/test_cli_connect.py",
     "connectors/test_cli_connectors.py",
     "connectors/test_customer_import.py",

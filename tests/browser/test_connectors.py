@@ -6,6 +6,7 @@ the live server (SITE_URL), where the delivery is processed at once (tasks run e
 import time
 
 import pytest
+from django_scopes import scope
 from playwright.sync_api import expect
 
 from hr.models import Project
@@ -72,8 +73,9 @@ def test_admin_switches_the_two_way_sync_on_and_changes_cross_both_ways(page, wo
     assert wait_for(lambda: any(d["id"] == customer["id"] and d["ok"] for d in fake.webhook_deliveries()))
 
     # A project edited in Tripletex, as its user would, shows up here by webhook.
-    link = Link.objects.filter(tenant=world.a, kind=Link.Kind.PROJECT, tripletex_company_id=cid).first()
-    ours = Project.objects.get(id=link.local_id)
+    with scope(tenant=world.a):
+        link = Link.objects.filter(tenant=world.a, kind=Link.Kind.PROJECT, tripletex_company_id=cid).first()
+        ours = Project.objects.get(id=link.local_id)
     fake.change(cid, "project", link.tripletex_id, name="Endret i Tripletex")
     assert reload_until(page, f"/prosjekter/?q={ours.number}",
                         lambda p: p.get_by_role("link", name="Endret i Tripletex", exact=True).count() == 1)

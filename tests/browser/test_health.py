@@ -61,7 +61,8 @@ def test_the_checklist_appears_by_itself_when_the_check_finishes_after_the_page(
     paste_token(page, token)
     expect(right(page, "projects")).to_have_attribute("data-state", "ok")
     # As when the worker has not got to the check yet: the page says so and asks again by itself.
-    Draft.objects.filter(tenant=world.a).update(rights={}, rights_checked_at=None)
+    with scope(tenant=world.a):
+        Draft.objects.filter(tenant=world.a).update(rights={}, rights_checked_at=None)
     page.reload()
     expect(page.get_by_test_id("key-rights")).to_contain_text("Sjekker tilgangene")
     with scope(tenant=world.a):
@@ -72,8 +73,7 @@ def test_the_checklist_appears_by_itself_when_the_check_finishes_after_the_page(
 def test_a_revoked_key_shows_a_banner_on_every_admin_page_that_leads_to_a_new_key(page, world, fake_tripletex):
     company = new_company(fake_tripletex)
     old_token = company["employee_tokens"]["GrønnJobb"]
-    with scope(tenant=world.a):
-        activate_with_services(world.a, world.alice, old_token)
+    activate_with_services(world.a, world.alice, old_token)
     fake_tripletex.revoke_token(old_token)
     with scope(tenant=world.a):
         entry = TimeEntryFactory(
@@ -83,8 +83,8 @@ def test_a_revoked_key_shows_a_banner_on_every_admin_page_that_leads_to_a_new_ke
         )
         # The push runs on commit, as the worker would: Tripletex refuses the key.
         time_entries_approve(tenant=world.a, entries=TimeEntry.objects.filter(id=entry.id), by=world.alice)
-    assert Connection.objects.get(tenant=world.a).needs_token
-    assert HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id).state == HourTransfer.State.PENDING
+        assert Connection.objects.get(tenant=world.a).needs_token
+        assert HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id).state == HourTransfer.State.PENDING
 
     log_in(page, "alice@alfa.no")
     for name in ("Godkjenning", "Timeoverføring", "Selskapsinnstillinger"):
@@ -103,8 +103,9 @@ def test_a_revoked_key_shows_a_banner_on_every_admin_page_that_leads_to_a_new_ke
 
     expect(page.get_by_test_id("tripletex-status")).to_have_text("Aktiv")
     expect(page.get_by_test_id("key-banner")).to_have_count(0)
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.is_active and connection.employee_token == new_token
-    assert HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id).state == HourTransfer.State.SENT
+    with scope(tenant=world.a):
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.is_active and connection.employee_token == new_token
+        assert HourTransfer.objects.get(tenant=world.a, local_entry_id=entry.id).state == HourTransfer.State.SENT
     assert len(fake_tripletex.objects(company["id"], "timesheet_entry")) == 1
 

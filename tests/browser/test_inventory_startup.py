@@ -4,6 +4,7 @@ Tasks run eagerly, so the copy is done when the start button's request returns; 
 the finished run's.
 """
 import pytest
+from django_scopes import scope
 from playwright.sync_api import expect
 
 from commerce.models import Product, Supplier
@@ -42,9 +43,10 @@ def test_admin_switches_the_inventory_connector_on_and_copies_from_tripletex(pag
     expect(results).to_contain_text("Varer")
     expect(results).not_to_contain_text("Ansatte")
     page.screenshot(path=str(ARTIFACTS / "inventory_startup_done.png"), full_page=True)
-    assert Product.objects.filter(tenant=world.a).count() == 4
-    assert Supplier.objects.filter(tenant=world.a).count() == 2
-    assert Customer.objects.filter(tenant=world.a).count() == 3
+    with scope(tenant=world.a):
+        assert Product.objects.filter(tenant=world.a).count() == 4
+        assert Supplier.objects.filter(tenant=world.a).count() == 2
+        assert Customer.objects.filter(tenant=world.a).count() == 3
 
     page.goto("/integrasjoner/")
     expect(page.get_by_test_id("connector-inventory").get_by_test_id("startup-offer")).to_contain_text(

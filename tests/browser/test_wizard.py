@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.utils import timezone
+from django_scopes import scope
 from playwright.sync_api import expect
 
 from hr.models import Employee, Project, WageType
@@ -63,18 +64,22 @@ def ferdigstill(page):
 
 
 def activate_with_services(tenant, user, token: str) -> None:
-    """Set-up for the tests that start from an active connection: step 1, choose everything, Ferdigstill."""
-    draft = services.draft_check_token(tenant=tenant, by=user, token=token)
-    assert services.fetches_done(draft), "fetch tasks should have run eagerly"
-    for kind in ("project", "wage_type", "employee"):
-        services.items_select(draft=draft, kind=kind, selected=True)
-    services.draft_finish(tenant=tenant, by=user, draft_id=draft.id, send_hours=services.SEND_ALL)
+    """Set-up for the tests that start from an active connection: step 1, choose everything, Ferdigstill.
+
+    Each stands in for a wizard page, which runs in the company's scope."""
+    with scope(tenant=tenant):
+        draft = services.draft_check_token(tenant=tenant, by=user, token=token)
+        assert services.fetches_done(draft), "fetch tasks should have run eagerly"
+        for kind in ("project", "wage_type", "employee"):
+            services.items_select(draft=draft, kind=kind, selected=True)
+        services.draft_finish(tenant=tenant, by=user, draft_id=draft.id, send_hours=services.SEND_ALL)
 
 
 def nothing_stored(tenant) -> None:
-    assert not Draft.objects.filter(tenant=tenant, tripletex_company_id__isnull=False).exists()
-    assert not Connection.objects.filter(tenant=tenant).exists()
-    assert not Item.objects.filter(tenant=tenant).exists()
+    with scope(tenant=tenant):
+        assert not Draft.objects.filter(tenant=tenant, tripletex_company_id__isnull=False).exists()
+        assert not Connection.objects.filter(tenant=tenant).exists()
+        assert not Item.objects.filter(tenant=tenant).exists()
     assert raw_column("wizard_draft", "employee_token", tenant.id) in ([], [""])
 
 
@@ -136,21 +141,24 @@ def test_admin_connects_from_login_to_aktiv(page, world, fake_tripletex):
     expect(hours.get_by_label("Send timer datert fra og med")).to_be_checked()
     expect(hours.locator("input[type=date]")).to_have_value(timezone.localdate().replace(day=1).isoformat())
     # Nothing is active before Ferdigstill.
-    assert not Connection.objects.filter(tenant=world.a, state=Connection.State.ACTIVE).exists()
+    with scope(tenant=world.a):
+        assert not Connection.objects.filter(tenant=world.a, state=Connection.State.ACTIVE).exists()
     ferdigstill(page)
     expect(page.locator("#tripletex")).to_contain_text(demo["name"])
 
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.is_active and connection.tripletex_company_id == demo["id"]
-    assert connection.employee_token == token
-    stored = raw_column("integrations_connection", "employee_token", world.a.id)
-    assert stored and token not in stored[0], "the token is stored encrypted"
-    assert Link.objects.filter(tenant=world.a, kind="project", tripletex_company_id=demo["id"]).count() == 10
-    assert Project.objects.filter(tenant=world.a).count() == 10
-    employees = Employee.objects.filter(tenant=world.a).count()
-    assert employees and Link.objects.filter(tenant=world.a, kind="employee").count() == employees
-    assert Link.objects.filter(tenant=world.a, kind="wage_type").count() == WageType.objects.filter(tenant=world.a).count()
-    assert not Draft.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.is_active and connection.tripletex_company_id == demo["id"]
+        assert connection.employee_token == token
+        stored = raw_column("integrations_connection", "employee_token", world.a.id)
+        assert stored and token not in stored[0], "the token is stored encrypted"
+        assert Link.objects.filter(tenant=world.a, kind="project", tripletex_company_id=demo["id"]).count() == 10
+        assert Project.objects.filter(tenant=world.a).count() == 10
+        employees = Employee.objects.filter(tenant=world.a).count()
+        assert employees and Link.objects.filter(tenant=world.a, kind="employee").count() == employees
+        assert (Link.objects.filter(tenant=world.a, kind="wage_type").count()
+                == WageType.objects.filter(tenant=world.a).count())
+        assert not Draft.objects.filter(tenant=world.a).exists()
 
 
 def test_step1_check_answers_within_a_web_workers_timeout():
@@ -236,7 +244,8 @@ def test_refresh_fetches_a_new_project_and_swaps_the_token(page, world, fake_tri
     company = new_company(fake_tripletex)
     old_token = company["employee_tokens"]["GrønnJobb"]
     activate_with_services(world.a, world.alice, old_token)
-    linked_before = Link.objects.filter(tenant=world.a, kind="project").count()
+    with scope(tenant=world.a):
+        linked_before = Link.objects.filter(tenant=world.a, kind="project").count()
     assert linked_before == 3
 
     manager = fake_tripletex.objects(company["id"], "employee")[0]["id"]
@@ -267,12 +276,13 @@ def test_refresh_fetches_a_new_project_and_swaps_the_token(page, world, fake_tri
     expect(page.get_by_test_id("summary-project").locator("td").first).to_have_text("1")
     ferdigstill(page)
 
-    project = Project.objects.get(tenant=world.a, number="7777")
-    assert project.name == "Nytt bygg Ås"
-    assert Link.objects.filter(tenant=world.a, kind="project", local_id=project.id).exists()
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.is_active and connection.employee_token == new_token
-    assert ConnectionEvent.objects.filter(tenant=world.a, action=ConnectionEvent.Action.TOKEN_REPLACED).exists()
+    with scope(tenant=world.a):
+        project = Project.objects.get(tenant=world.a, number="7777")
+        assert project.name == "Nytt bygg Ås"
+        assert Link.objects.filter(tenant=world.a, kind="project", local_id=project.id).exists()
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.is_active and connection.employee_token == new_token
+        assert ConnectionEvent.objects.filter(tenant=world.a, action=ConnectionEvent.Action.TOKEN_REPLACED).exists()
 
 
 # --- 4 -------------------------------------------------------------------------------------------------------------
@@ -280,21 +290,24 @@ def test_removal_then_reconnect_reuses_links_and_another_company_is_warned_first
     company = new_company(fake_tripletex)
     token = company["employee_tokens"]["GrønnJobb"]
     activate_with_services(world.a, world.alice, token)
-    counts = {m: m.objects.filter(tenant=world.a).count() for m in (Project, Employee, WageType)}
-    links = Link.objects.filter(tenant=world.a).count()
+    with scope(tenant=world.a):
+        counts = {m: m.objects.filter(tenant=world.a).count() for m in (Project, Employee, WageType)}
+        links = Link.objects.filter(tenant=world.a).count()
 
     log_in(page, "alice@alfa.no")
     card = open_settings(page)
     card.get_by_role("link", name="Fjern integrasjon").click()
     expect(page.get_by_role("heading", name="Fjern integrasjonen med Tripletex?")).to_be_visible()
-    assert Connection.objects.get(tenant=world.a).is_active, "nothing is removed before the confirmation"
+    with scope(tenant=world.a):
+        assert Connection.objects.get(tenant=world.a).is_active, "nothing is removed before the confirmation"
     page.get_by_role("button", name="Fjern integrasjon").click()
     expect(connect_button(page)).to_be_visible()
     expect(page.locator("#tripletex")).not_to_contain_text("Aktiv")
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.state == Connection.State.REMOVED and connection.employee_token == ""
-    assert raw_column("integrations_connection", "employee_token", world.a.id) == [""]
-    assert Link.objects.filter(tenant=world.a).count() == links, "links are kept"
+    with scope(tenant=world.a):
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.state == Connection.State.REMOVED and connection.employee_token == ""
+        assert raw_column("integrations_connection", "employee_token", world.a.id) == [""]
+        assert Link.objects.filter(tenant=world.a).count() == links, "links are kept"
 
     # Koble til Tripletex again, same Tripletex company: everything is found again through the links.
     connect_button(page).click()
@@ -309,8 +322,9 @@ def test_removal_then_reconnect_reuses_links_and_another_company_is_warned_first
     for kind in ("project", "wage_type", "employee"):
         expect(page.get_by_test_id(f"summary-{kind}").locator("td").first).to_have_text("0")
     ferdigstill(page)
-    assert {m: m.objects.filter(tenant=world.a).count() for m in counts} == counts, "no duplicates"
-    assert Link.objects.filter(tenant=world.a).count() == links
+    with scope(tenant=world.a):
+        assert {m: m.objects.filter(tenant=world.a).count() for m in counts} == counts, "no duplicates"
+        assert Link.objects.filter(tenant=world.a).count() == links
 
     # A token for a different Tripletex company: a warning before anything is mixed.
     other = new_company(fake_tripletex)
@@ -320,17 +334,19 @@ def test_removal_then_reconnect_reuses_links_and_another_company_is_warned_first
     expect(warning).to_contain_text(f"hører til Tripletex-selskapet «{other['name']}»")
     expect(warning).to_contain_text(company["name"])
     expect(page.get_by_test_id("tripletex-company")).to_have_count(0)
-    assert not Draft.objects.filter(tenant=world.a, tripletex_company_id=other["id"]).exists()
-    assert not Item.objects.filter(tenant=world.a).exists()
-    assert not Link.objects.filter(tenant=world.a, tripletex_company_id=other["id"]).exists()
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.tripletex_company_id == company["id"] and connection.employee_token == token
+    with scope(tenant=world.a):
+        assert not Draft.objects.filter(tenant=world.a, tripletex_company_id=other["id"]).exists()
+        assert not Item.objects.filter(tenant=world.a).exists()
+        assert not Link.objects.filter(tenant=world.a, tripletex_company_id=other["id"]).exists()
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.tripletex_company_id == company["id"] and connection.employee_token == token
 
     # Confirming goes on to the other company; the old one's links are left alone.
     warning.get_by_role("checkbox").check()
     paste_token(page, other["employee_tokens"]["GrønnJobb"])
     expect(page.get_by_test_id("tripletex-company")).to_have_text(other["name"])
-    assert Link.objects.filter(tenant=world.a, tripletex_company_id=company["id"]).count() == links
+    with scope(tenant=world.a):
+        assert Link.objects.filter(tenant=world.a, tripletex_company_id=company["id"]).count() == links
 
 
 # --- 5 -------------------------------------------------------------------------------------------------------------
@@ -349,8 +365,9 @@ def test_employee_is_refused_the_wizard_and_sees_no_button(page, world, fake_tri
         response = page.request.post(url, form={"token": fake_tripletex.demo["employee_tokens"]["GrønnJobb"]},
                                      headers={"X-CSRFToken": csrf, "Referer": page.url})
         assert response.status == 403, url
-    assert not Draft.objects.filter(tenant=world.a).exists()
-    assert not Connection.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not Draft.objects.filter(tenant=world.a).exists()
+        assert not Connection.objects.filter(tenant=world.a).exists()
 
 
 # --- the fetch runs in the background: progress first, then the list without a manual reload ------------------------
