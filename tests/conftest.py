@@ -74,7 +74,6 @@ STILL_UNSCOPED = {
     "connectors/test_cli_connect.py",
     "connectors/test_cli_connectors.py",
     "connectors/test_customer_import.py",
-    "connectors/test_inventory_push.py",
     "connectors/test_inventory_sales_orders.py",
     "connectors/test_inventory_startup.py",
     "connectors/test_inventory_supplier_invoices.py",
