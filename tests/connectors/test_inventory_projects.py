@@ -75,8 +75,7 @@ def test_project_deleted_in_tripletex_is_completed_here_not_deleted(rackbeat):
 
 def test_project_with_the_same_number_here_is_linked_not_duplicated(rackbeat):
     remote = rackbeat.remote("project")[0]
-    with scope(tenant=rackbeat.tenant):
-        mine = ProjectFactory(tenant=rackbeat.tenant, number=remote["number"], name="Mitt navn")
+    mine = ProjectFactory(tenant=rackbeat.tenant, number=remote["number"], name="Mitt navn")
     _reconcile(rackbeat)
     assert _ours(rackbeat, remote).id == mine.id
     with scope(tenant=rackbeat.tenant):

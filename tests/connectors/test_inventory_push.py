@@ -174,7 +174,8 @@ def test_worker_killed_after_the_create_is_found_by_number_and_not_created_again
         OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="supplier").update(
             state=OutboundChange.State.PENDING, message="in_doubt", next_attempt_at=None)
         rackbeat.push()
-        assert len([s for s in rackbeat.remote("supplier") if s["supplierNumber"] == int(supplier.supplier_number)]) == 1
+        number = int(supplier.supplier_number)
+        assert len([s for s in rackbeat.remote("supplier") if s["supplierNumber"] == number]) == 1
         assert rackbeat.link(supplier) is not None
 
 
