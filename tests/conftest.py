@@ -74,7 +74,6 @@ STILL_UNSCOPED = {
     "connectors/test_cli_connect.py",
     "connectors/test_cli_connectors.py",
     "connectors/test_customer_import.py",
-    "connectors/test_inventory_startup.py",
     "connectors/test_invoice_journal.py",
     "connectors/test_invoices_credit_notes.py",
     "connectors/test_invoices_komplett.py",
