@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from commerce import services
 from commerce.models import Product, Supplier
@@ -41,9 +41,9 @@ class Rackbeat:
             return services.product_save(tenant=self.tenant, data=data, components=components, product=product)
 
     def supplier(self, supplier: Supplier | None = None, **data) -> Supplier:
-        if supplier is None:
-            data = {"supplier_number": str(60000 + Supplier.objects.count()), "name": "Jernvare AS", **data}
         with scope(tenant=self.tenant):
+            if supplier is None:
+                data = {"supplier_number": str(60000 + Supplier.objects.count()), "name": "Jernvare AS", **data}
             return services.supplier_save(tenant=self.tenant, data=data, supplier=supplier)
 
     def customer(self, customer: Customer | None = None, **data) -> Customer:
@@ -77,25 +77,29 @@ class Rackbeat:
     def writes(self) -> dict[str, int]:
         return {k: v for k, v in self.calls().items() if not k.startswith("GET") and "/token/session/" not in k}
 
-    # the log and links
+    # the log and links: this company's rows, read in its scope as its pages read them
     def link(self, row) -> Link | None:
-        return Link.objects.filter(tenant=self.tenant, kind=KIND_OF[type(row)], local_id=row.id,
-                                   tripletex_company_id=self.company_id).first()
+        with scope(tenant=self.tenant):
+            return Link.objects.filter(tenant=self.tenant, kind=KIND_OF[type(row)], local_id=row.id,
+                                       tripletex_company_id=self.company_id).first()
 
     def records(self, row) -> list[SyncRecord]:
-        return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=KIND_OF[type(row)], local_id=row.id)
-                    .order_by("id"))
+        return self.records_of(KIND_OF[type(row)], row.id)
 
     def records_of(self, kind: str, local_id: int) -> list[SyncRecord]:
-        return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=kind, local_id=local_id).order_by("id"))
+        with scope(tenant=self.tenant):
+            return list(SyncRecord.objects.filter(tenant=self.tenant, object_kind=kind, local_id=local_id)
+                        .order_by("id"))
 
     def last_record(self, row) -> SyncRecord:
         return self.records(row)[-1]
 
     def pending(self) -> int:
-        return OutboundChange.objects.filter(tenant=self.tenant, state=OutboundChange.State.PENDING).count()
+        with scope(tenant=self.tenant):
+            return OutboundChange.objects.filter(tenant=self.tenant, state=OutboundChange.State.PENDING).count()
 
 
+@scopes_disabled()
 def connect(fake, tenant, **sizes) -> Rackbeat:
     name = f"Rackbeat {uuid.uuid4().hex[:6]} AS"
     sizes = {"employees": 1, "projects": 1, "customers": 1, "suppliers": 1, "products": 2, **sizes}

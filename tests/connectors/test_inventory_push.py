@@ -25,16 +25,17 @@ Action = SyncRecord.Action
 # --- "Deretter vil overføring av data skje i sanntid … ved opprettelser/oppdateringer av: Varer, …" ---------
 
 def test_product_created_here_is_transferred_to_tripletex_at_once(rackbeat):
-    product = rackbeat.product(name="Skrue 4x40", sales_price=Decimal("12.50"), cost_price=Decimal("5.10"))
-    change = OutboundChange.objects.get(tenant=rackbeat.tenant, kind="product", local_id=product.id)
-    assert change.state == OutboundChange.State.PENDING
-    rackbeat.push()
-    remote = rackbeat.remote_one("product", number=product.number)
-    assert (remote["name"], remote["priceExcludingVatCurrency"], remote["costExcludingVatCurrency"]) == (
-        "Skrue 4x40", 12.5, 5.1)
-    assert rackbeat.link(product).tripletex_id == remote["id"]
-    record = rackbeat.last_record(product)
-    assert (record.action, record.direction, record.tripletex_id) == (Action.CREATED, "out", remote["id"])
+    with scope(tenant=rackbeat.tenant):
+        product = rackbeat.product(name="Skrue 4x40", sales_price=Decimal("12.50"), cost_price=Decimal("5.10"))
+        change = OutboundChange.objects.get(tenant=rackbeat.tenant, kind="product", local_id=product.id)
+        assert change.state == OutboundChange.State.PENDING
+        rackbeat.push()
+        remote = rackbeat.remote_one("product", number=product.number)
+        assert (remote["name"], remote["priceExcludingVatCurrency"], remote["costExcludingVatCurrency"]) == (
+            "Skrue 4x40", 12.5, 5.1)
+        assert rackbeat.link(product).tripletex_id == remote["id"]
+        record = rackbeat.last_record(product)
+        assert (record.action, record.direction, record.tripletex_id) == (Action.CREATED, "out", remote["id"])
 
 
 def test_product_updated_here_is_updated_in_tripletex_with_only_the_fields_changed_here(rackbeat):
@@ -53,13 +54,14 @@ def test_product_updated_here_is_updated_in_tripletex_with_only_the_fields_chang
 
 
 def test_several_quick_changes_to_one_record_send_its_latest_state_once(rackbeat):
-    product = rackbeat.product(name="Bolt")
-    for price in ("11.00", "12.00", "13.00"):
-        rackbeat.product(product, sales_price=Decimal(price))
-    assert OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="product").count() == 1
-    rackbeat.push()
-    assert rackbeat.remote_one("product", number=product.number)["priceExcludingVatCurrency"] == 13.0
-    assert rackbeat.writes() == {"POST /product": 1}
+    with scope(tenant=rackbeat.tenant):
+        product = rackbeat.product(name="Bolt")
+        for price in ("11.00", "12.00", "13.00"):
+            rackbeat.product(product, sales_price=Decimal(price))
+        assert OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="product").count() == 1
+        rackbeat.push()
+        assert rackbeat.remote_one("product", number=product.number)["priceExcludingVatCurrency"] == 13.0
+        assert rackbeat.writes() == {"POST /product": 1}
 
 
 def test_an_edit_that_changes_nothing_sends_nothing(rackbeat):
@@ -147,31 +149,34 @@ def test_all_waiting_records_are_looked_up_by_number_in_one_call_per_kind(rackbe
 
 
 def test_create_whose_answer_was_lost_is_found_by_number_and_not_created_again(rackbeat):
-    product = rackbeat.product(name="Spiker")
-    rackbeat.fake.set_faults(path_prefix="/product", drop_after_commit=1, company_id=rackbeat.company_id)
-    rackbeat.push()
-    assert len(rackbeat.remote("product")) == 3  # Tripletex made it; we never heard
-    change = OutboundChange.objects.get(tenant=rackbeat.tenant, kind="product", local_id=product.id)
-    assert change.state == OutboundChange.State.PENDING and rackbeat.link(product) is None
-    rackbeat.fake.clear_faults()
-    rackbeat.product(product, name="Spiker 50 mm")  # edited meanwhile: the latest state must still go
-    OutboundChange.objects.filter(tenant=rackbeat.tenant).update(next_attempt_at=None)
-    rackbeat.push()
-    remote = rackbeat.remote_one("product", number=product.number)
-    assert remote["name"] == "Spiker 50 mm" and rackbeat.link(product).tripletex_id == remote["id"]
-    assert rackbeat.last_record(product).rule == str(rules.FOUND_AFTER_DOUBT)
+    with scope(tenant=rackbeat.tenant):
+        product = rackbeat.product(name="Spiker")
+        rackbeat.fake.set_faults(path_prefix="/product", drop_after_commit=1, company_id=rackbeat.company_id)
+        rackbeat.push()
+        assert len(rackbeat.remote("product")) == 3  # Tripletex made it; we never heard
+        change = OutboundChange.objects.get(tenant=rackbeat.tenant, kind="product", local_id=product.id)
+        assert change.state == OutboundChange.State.PENDING and rackbeat.link(product) is None
+        rackbeat.fake.clear_faults()
+        rackbeat.product(product, name="Spiker 50 mm")  # edited meanwhile: the latest state must still go
+        OutboundChange.objects.filter(tenant=rackbeat.tenant).update(next_attempt_at=None)
+        rackbeat.push()
+        remote = rackbeat.remote_one("product", number=product.number)
+        assert remote["name"] == "Spiker 50 mm" and rackbeat.link(product).tripletex_id == remote["id"]
+        assert rackbeat.last_record(product).rule == str(rules.FOUND_AFTER_DOUBT)
 
 
 def test_worker_killed_after_the_create_is_found_by_number_and_not_created_again(rackbeat):
-    supplier = rackbeat.supplier()
-    rackbeat.push()
-    # As if the worker died after Tripletex made the supplier but before the link was stored.
-    Link.objects.filter(tenant=rackbeat.tenant, kind="supplier").delete()
-    OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="supplier").update(
-        state=OutboundChange.State.PENDING, message="in_doubt", next_attempt_at=None)
-    rackbeat.push()
-    assert len([s for s in rackbeat.remote("supplier") if s["supplierNumber"] == int(supplier.supplier_number)]) == 1
-    assert rackbeat.link(supplier) is not None
+    with scope(tenant=rackbeat.tenant):
+        supplier = rackbeat.supplier()
+        rackbeat.push()
+        # As if the worker died after Tripletex made the supplier but before the link was stored.
+        Link.objects.filter(tenant=rackbeat.tenant, kind="supplier").delete()
+        OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="supplier").update(
+            state=OutboundChange.State.PENDING, message="in_doubt", next_attempt_at=None)
+        rackbeat.push()
+        number = int(supplier.supplier_number)
+        assert len([s for s in rackbeat.remote("supplier") if s["supplierNumber"] == number]) == 1
+        assert rackbeat.link(supplier) is not None
 
 
 def test_product_deleted_in_tripletex_is_not_created_again(rackbeat):
@@ -198,20 +203,22 @@ def test_customer_deleted_here_is_not_deleted_in_tripletex(rackbeat):
 
 
 def test_nothing_is_queued_while_the_connector_is_off(rackbeat):
-    ConnectorConfig.objects.filter(tenant=rackbeat.tenant, name="inventory").update(enabled=False)
-    rackbeat.product()
-    rackbeat.supplier()
-    assert rackbeat.pending() == 0
+    with scope(tenant=rackbeat.tenant):
+        ConnectorConfig.objects.filter(tenant=rackbeat.tenant, name="inventory").update(enabled=False)
+        rackbeat.product()
+        rackbeat.supplier()
+        assert rackbeat.pending() == 0
 
 
 def test_connector_cannot_be_on_with_the_connectors_that_own_customers_or_send_invoices(rackbeat):
-    assert {c.name for c in registry.conflicts_of("inventory")} == {"master_data", "invoices", "customer_import"}
-    for other in ("master_data", "invoices", "customer_import"):
-        with pytest.raises(ActionRefused):
-            connector_enable(tenant=rackbeat.tenant, name=other, by=None)
-    owners = {kind: {c.name for c in registry.owners_of(kind)} for kind in ("customer", "invoice", "product")}
-    assert owners["product"] == {"inventory"}
-    assert "inventory" in owners["customer"] and "master_data" in owners["customer"]
+    with scope(tenant=rackbeat.tenant):
+        assert {c.name for c in registry.conflicts_of("inventory")} == {"master_data", "invoices", "customer_import"}
+        for other in ("master_data", "invoices", "customer_import"):
+            with pytest.raises(ActionRefused):
+                connector_enable(tenant=rackbeat.tenant, name=other, by=None)
+        owners = {kind: {c.name for c in registry.owners_of(kind)} for kind in ("customer", "invoice", "product")}
+        assert owners["product"] == {"inventory"}
+        assert "inventory" in owners["customer"] and "master_data" in owners["customer"]
 
 
 def test_bad_input_on_a_product_is_refused_with_a_field_message_and_nothing_is_queued(rackbeat):
@@ -252,16 +259,17 @@ def test_bundle_with_a_price_of_its_own_keeps_it_and_its_cost_is_summed_from_the
 
 
 def test_a_changed_component_sends_the_bundle_it_is_part_of_again(rackbeat):
-    screw, plug = _parts(rackbeat)
-    bundle = rackbeat.product(name="Festepakke", sales_price=Decimal("0"),
-                              components=[(screw, Decimal("10")), (plug, Decimal("10"))])
-    rackbeat.push()
-    rackbeat.product(screw, sales_price=Decimal("3.00"))
-    assert set(OutboundChange.objects.filter(tenant=rackbeat.tenant, state="pending").values_list(
-        "local_id", flat=True)) == {screw.id, bundle.id}
-    rackbeat.push()
-    assert rackbeat.remote_one("product", number=bundle.number)["priceExcludingVatCurrency"] == 45.0
-    assert rackbeat.remote_one("product", number=screw.number)["priceExcludingVatCurrency"] == 3.0
+    with scope(tenant=rackbeat.tenant):
+        screw, plug = _parts(rackbeat)
+        bundle = rackbeat.product(name="Festepakke", sales_price=Decimal("0"),
+                                  components=[(screw, Decimal("10")), (plug, Decimal("10"))])
+        rackbeat.push()
+        rackbeat.product(screw, sales_price=Decimal("3.00"))
+        assert set(OutboundChange.objects.filter(tenant=rackbeat.tenant, state="pending").values_list(
+            "local_id", flat=True)) == {screw.id, bundle.id}
+        rackbeat.push()
+        assert rackbeat.remote_one("product", number=bundle.number)["priceExcludingVatCurrency"] == 45.0
+        assert rackbeat.remote_one("product", number=screw.number)["priceExcludingVatCurrency"] == 3.0
 
 
 def test_bundle_whose_components_change_gets_the_new_description(rackbeat):

@@ -43,25 +43,26 @@ def _order(rackbeat, invoice) -> dict:
 
 
 def test_booked_customer_invoice_is_created_as_a_sales_order_draft_in_tripletex_with_its_lines_and_project(rackbeat):
-    project, remote_project = _tripletex_project(rackbeat)
-    invoice = _issue(rackbeat, project=project)
-    rackbeat.push()
-    order = _order(rackbeat, invoice)
-    assert order["project"]["id"] == remote_project["id"]
-    assert order["customer"]["id"] == rackbeat.link(invoice.customer).tripletex_id
-    lines = [rackbeat.fake.objects(rackbeat.company_id, "orderline")]
-    lines = [ln for ln in lines[0] if ln["order"]["id"] == order["id"]]
-    assert sorted((ln["description"], ln["count"], ln["unitPriceExcludingVatCurrency"]) for ln in lines) == [
-        ("Montering", 3.0, 850.0), ("Skrue", 100.0, 2.0)]
-    screw_line = next(ln for ln in lines if ln["description"] == "Skrue")
-    assert screw_line["product"]["id"] == rackbeat.remote_one("product", name="Skrue")["id"]
-    # A draft: never invoiced by us.
-    assert rackbeat.remote("invoice") == [] and not any(k.endswith(":invoice") for k in rackbeat.calls())
-    link = Link.objects.get(tenant=rackbeat.tenant, kind=Link.Kind.SALES_ORDER, local_id=invoice.id)
-    assert link.tripletex_id == order["id"]
-    record = rackbeat.records_of("invoice", invoice.id)[-1]
-    assert (record.action, record.rule, record.tripletex_id) == (Action.CREATED, str(sales_orders.ORDER_DRAFT),
-                                                                 order["id"])
+    with scope(tenant=rackbeat.tenant):
+        project, remote_project = _tripletex_project(rackbeat)
+        invoice = _issue(rackbeat, project=project)
+        rackbeat.push()
+        order = _order(rackbeat, invoice)
+        assert order["project"]["id"] == remote_project["id"]
+        assert order["customer"]["id"] == rackbeat.link(invoice.customer).tripletex_id
+        lines = [rackbeat.fake.objects(rackbeat.company_id, "orderline")]
+        lines = [ln for ln in lines[0] if ln["order"]["id"] == order["id"]]
+        assert sorted((ln["description"], ln["count"], ln["unitPriceExcludingVatCurrency"]) for ln in lines) == [
+            ("Montering", 3.0, 850.0), ("Skrue", 100.0, 2.0)]
+        screw_line = next(ln for ln in lines if ln["description"] == "Skrue")
+        assert screw_line["product"]["id"] == rackbeat.remote_one("product", name="Skrue")["id"]
+        # A draft: never invoiced by us.
+        assert rackbeat.remote("invoice") == [] and not any(k.endswith(":invoice") for k in rackbeat.calls())
+        link = Link.objects.get(tenant=rackbeat.tenant, kind=Link.Kind.SALES_ORDER, local_id=invoice.id)
+        assert link.tripletex_id == order["id"]
+        record = rackbeat.records_of("invoice", invoice.id)[-1]
+        assert (record.action, record.rule, record.tripletex_id) == (Action.CREATED, str(sales_orders.ORDER_DRAFT),
+                                                                     order["id"])
 
 
 def test_invoice_page_says_to_only_change_the_price_in_the_draft_since_new_products_would_make_stock_wrong(
@@ -76,24 +77,24 @@ def test_invoice_page_says_to_only_change_the_price_in_the_draft_since_new_produ
 
 
 def test_sales_order_draft_is_made_once_when_its_answer_is_lost(rackbeat):
-    invoice = _issue(rackbeat)
-    rackbeat.fake.set_faults(path_prefix="/order", drop_after_commit=1, company_id=rackbeat.company_id)
-    rackbeat.push()
-    assert len(rackbeat.remote("order")) == 1
-    rackbeat.fake.clear_faults()
-    OutboundChange.objects.filter(tenant=rackbeat.tenant).update(next_attempt_at=None)
-    rackbeat.push()
-    assert len(rackbeat.remote("order")) == 1
-    record = rackbeat.records_of("invoice", invoice.id)[-1]
-    assert (record.action, record.rule) == (Action.CREATED, str(sales_orders.FOUND_AFTER_DOUBT))
-    # The same event again sends nothing.
     with scope(tenant=rackbeat.tenant):
+        invoice = _issue(rackbeat)
+        rackbeat.fake.set_faults(path_prefix="/order", drop_after_commit=1, company_id=rackbeat.company_id)
+        rackbeat.push()
+        assert len(rackbeat.remote("order")) == 1
+        rackbeat.fake.clear_faults()
+        OutboundChange.objects.filter(tenant=rackbeat.tenant).update(next_attempt_at=None)
+        rackbeat.push()
+        assert len(rackbeat.remote("order")) == 1
+        record = rackbeat.records_of("invoice", invoice.id)[-1]
+        assert (record.action, record.rule) == (Action.CREATED, str(sales_orders.FOUND_AFTER_DOUBT))
+        # The same event again sends nothing.
         from integrations.connectors.services import local_change_record
 
         local_change_record(tenant=rackbeat.tenant, kind="invoice", local_id=invoice.id)
-    rackbeat.push()
-    assert len(rackbeat.remote("order")) == 1
-    assert rackbeat.records_of("invoice", invoice.id)[-1].action == Action.UNCHANGED
+        rackbeat.push()
+        assert len(rackbeat.remote("order")) == 1
+        assert rackbeat.records_of("invoice", invoice.id)[-1].action == Action.UNCHANGED
 
 
 def test_demo_company_without_bank_account_is_told_so_in_the_seeds_words_and_try_again_sends_it_once_fixed(
@@ -136,9 +137,9 @@ def test_project_that_is_not_in_tripletex_stops_the_order_with_the_admins_words(
 
 
 def test_draft_invoice_is_not_sent(rackbeat):
-    customer = rackbeat.customer()
     with scope(tenant=rackbeat.tenant):
+        customer = rackbeat.customer()
         services.invoice_draft_save(tenant=rackbeat.tenant, data={
             "customer": customer, "invoice_date": dt.date(2026, 3, 2)}, lines=[
             {"description": "Arbeid", "unit_price": Decimal("10"), "quantity": Decimal("1"), "vat_code": "3"}])
-    assert not OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="invoice").exists()
+        assert not OutboundChange.objects.filter(tenant=rackbeat.tenant, kind="invoice").exists()

@@ -1,8 +1,8 @@
 """Seed 003 (Rackbeat), "Oppstartssynkronisering": the optional start-up copy from Tripletex, once.
 
 Each test names the seed's sentence or the rule it proves. The company is connected to its own company in the
-fake Tripletex (over HTTP), the inventory connector is switched on, and runs go through `startup_execute` as
-the Celery task calls it.
+fake Tripletex (over HTTP), the inventory connector is switched on, and runs go through the Celery task
+`inventory_startup`, which enters the company's scope itself.
 """
 from __future__ import annotations
 
@@ -15,10 +15,12 @@ import pytest
 from django.core import mail
 from django.test import Client
 from django.urls import reverse
+from django_scopes import scope
 
 from commerce.models import PaymentTerms, Product, Supplier
 from config import celery_app
 from hr.models import Customer, Employee
+from integrations import tasks
 from integrations.connectors import registry, runner
 from integrations.connectors.base import SyncContext
 from integrations.connectors.inventory import startup
@@ -55,15 +57,18 @@ class Company:
         return self.fake.change(self.company_id, kind, **fields)
 
     def run(self, kinds=None, by=None) -> SyncRun:
-        run = startup.startup_request(tenant=self.tenant, kinds=kinds or ALL, by=by)
-        startup.startup_execute(run=run)
+        """As the page asks for the copy (in the company's scope) and the worker then carries it out."""
+        with scope(tenant=self.tenant):
+            run = startup.startup_request(tenant=self.tenant, kinds=kinds or ALL, by=by)
+        tasks.inventory_startup(run.id)
         run.refresh_from_db()
         return run
 
     def linked(self, kind: str, tripletex_id: int):
-        link = Link.objects.get(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
-                                tripletex_id=tripletex_id)
-        return startup.SPECS[kind].model.objects.get(id=link.local_id)
+        with scope(tenant=self.tenant):
+            link = Link.objects.get(tenant=self.tenant, tripletex_company_id=self.company_id, kind=kind,
+                                    tripletex_id=tripletex_id)
+            return startup.SPECS[kind].model.objects.get(id=link.local_id)
 
 
 @pytest.fixture
@@ -78,7 +83,8 @@ def tx(world, fake_tripletex, tripletex_settings) -> Company:  # noqa: F811
 
 
 def records(run: SyncRun, **filters) -> list[SyncRecord]:
-    return list(run.records.filter(**filters))
+    with scope(tenant=run.tenant):
+        return list(run.records.filter(**filters))
 
 
 # --- the offer -------------------------------------------------------------------------------------------
@@ -111,7 +117,8 @@ def test_customers_are_copied_with_contact_info_addresses_currency_and_organisat
         theirs["phoneNumber"])
     assert (ours.address, ours.postal_code, ours.city, ours.country, ours.currency) == (
         address["addressLine1"], address["postalCode"], address["city"], "NO", "NOK")
-    assert Customer.objects.filter(tenant=tx.tenant).count() == 4
+    with scope(tenant=tx.tenant):
+        assert Customer.objects.filter(tenant=tx.tenant).count() == 4
 
 
 def test_suppliers_are_copied_with_contact_info_addresses_currency_and_organisation_number(tx):
@@ -127,7 +134,8 @@ def test_suppliers_are_copied_with_contact_info_addresses_currency_and_organisat
         str(theirs["supplierNumber"]), theirs["name"], theirs["organizationNumber"], theirs["email"], "55 11 22 33")
     assert (ours.address, ours.postal_code, ours.city, ours.currency) == (
         address["addressLine1"], address["postalCode"], address["city"], "NOK")
-    assert Supplier.objects.filter(tenant=tx.tenant).count() == 3
+    with scope(tenant=tx.tenant):
+        assert Supplier.objects.filter(tenant=tx.tenant).count() == 3
 
 
 def test_products_are_copied_with_number_name_and_prices_and_stock_is_not_synced(tx):
@@ -153,7 +161,8 @@ def test_payment_terms_are_copied_as_the_distinct_terms_of_tripletex_customers(t
     run = tx.run([startup.PAYMENT_TERMS])
 
     days = {c["invoicesDueIn"] for c in tx.objects("customer") if c["invoicesDueInType"] == "DAYS"}
-    assert set(PaymentTerms.objects.filter(tenant=tx.tenant).values_list("days", flat=True)) == days
+    with scope(tenant=tx.tenant):
+        assert set(PaymentTerms.objects.filter(tenant=tx.tenant).values_list("days", flat=True)) == days
     assert run.status == SyncRun.Status.SUCCEEDED
     (months,) = records(run, action=A.SKIPPED)
     assert months.rule == startup.RULE_TERMS_NOT_DAYS
@@ -210,10 +219,11 @@ def test_an_employee_who_has_left_is_not_copied_or_invited(tx):
 def test_only_the_kinds_chosen_are_copied(tx):
     tx.run([startup.PRODUCT])
 
-    assert Product.objects.filter(tenant=tx.tenant).count() == 5
-    assert not Customer.objects.filter(tenant=tx.tenant).exists()
-    assert not Supplier.objects.filter(tenant=tx.tenant).exists()
-    assert not Employee.objects.filter(tenant=tx.tenant).exists()
+    with scope(tenant=tx.tenant):
+        assert Product.objects.filter(tenant=tx.tenant).count() == 5
+        assert not Customer.objects.filter(tenant=tx.tenant).exists()
+        assert not Supplier.objects.filter(tenant=tx.tenant).exists()
+        assert not Employee.objects.filter(tenant=tx.tenant).exists()
     assert not mail.outbox
 
 
@@ -244,8 +254,9 @@ def test_existing_records_are_matched_by_number_and_email_instead_of_duplicated(
     assert tx.linked("supplier", supplier["id"]) == ours_s
     assert tx.linked("product", product["id"]) == ours_p
     assert tx.linked("employee", employee["id"]) == ours_e
-    assert Customer.objects.filter(tenant=tx.tenant).count() == 4
-    assert Product.objects.filter(tenant=tx.tenant).count() == 5
+    with scope(tenant=tx.tenant):
+        assert Customer.objects.filter(tenant=tx.tenant).count() == 4
+        assert Product.objects.filter(tenant=tx.tenant).count() == 5
     ours_c.refresh_from_db()
     assert ours_c.name == customer["name"]
     record = next(r for r in records(run) if r.tripletex_id == customer["id"])
@@ -256,15 +267,17 @@ def test_existing_records_are_matched_by_number_and_email_instead_of_duplicated(
 
 def test_running_it_twice_creates_nothing_new(tx):
     first = tx.run()
-    sizes = [m.objects.filter(tenant=tx.tenant).count() for m in (Customer, Supplier, Product, PaymentTerms, Employee,
-                                                                   Link)]
+    with scope(tenant=tx.tenant):
+        sizes = [m.objects.filter(tenant=tx.tenant).count() for m in (Customer, Supplier, Product, PaymentTerms,
+                                                                       Employee, Link)]
     users, sent = User.objects.count(), len(mail.outbox)
 
     second = tx.run()
 
     assert first.status == second.status == SyncRun.Status.SUCCEEDED
-    assert sizes == [m.objects.filter(tenant=tx.tenant).count() for m in (Customer, Supplier, Product, PaymentTerms,
-                                                                          Employee, Link)]
+    with scope(tenant=tx.tenant):
+        assert sizes == [m.objects.filter(tenant=tx.tenant).count() for m in (Customer, Supplier, Product,
+                                                                              PaymentTerms, Employee, Link)]
     assert (User.objects.count(), len(mail.outbox)) == (users, sent)
     assert set(second.summary["counts"]) == {A.UNCHANGED}
 
@@ -287,8 +300,9 @@ def test_a_connection_removed_half_way_stops_cleanly_and_keeps_what_was_done(tx,
     assert run.status == SyncRun.Status.FAILED
     assert "koblet fra" in run.message
     # Two pages of two customers were committed before it stopped; they stay, linked and logged.
-    assert Customer.objects.filter(tenant=tx.tenant).count() == 4
-    assert not Product.objects.filter(tenant=tx.tenant).exists()
+    with scope(tenant=tx.tenant):
+        assert Customer.objects.filter(tenant=tx.tenant).count() == 4
+        assert not Product.objects.filter(tenant=tx.tenant).exists()
     assert len(records(run, action=A.CREATED)) == 4
 
 
@@ -301,7 +315,8 @@ def test_a_product_without_a_number_in_tripletex_is_logged_and_the_rest_copied(t
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     record = next(r for r in records(run) if r.tripletex_id == product["id"])
     assert (record.action, record.rule) == (A.SKIPPED, startup.RULE_MISSING_NUMBER)
-    assert Product.objects.filter(tenant=tx.tenant).count() == 4
+    with scope(tenant=tx.tenant):
+        assert Product.objects.filter(tenant=tx.tenant).count() == 4
 
 
 def test_duplicate_numbers_in_tripletex_take_the_first_and_log_the_others(tx):
@@ -315,7 +330,8 @@ def test_duplicate_numbers_in_tripletex_take_the_first_and_log_the_others(tx):
     record = next(r for r in records(run) if r.tripletex_id == twin["id"])
     assert (record.action, record.rule) == (A.SKIPPED, startup.RULE_DUPLICATE_NUMBER)
     assert str(first["id"]) in record.message
-    assert Product.objects.filter(tenant=tx.tenant, number__iexact="ab-1").count() == 1
+    with scope(tenant=tx.tenant):
+        assert Product.objects.filter(tenant=tx.tenant, number__iexact="ab-1").count() == 1
 
 
 def test_a_row_here_already_linked_to_another_tripletex_object_is_not_taken_over(tx):
@@ -330,7 +346,8 @@ def test_a_row_here_already_linked_to_another_tripletex_object_is_not_taken_over
     assert (record.action, record.rule, record.local_id) == (A.SKIPPED, startup.RULE_TAKEN, ours.id)
     ours.refresh_from_db()
     assert ours.name == "Koblet til en annen"
-    assert Product.objects.filter(tenant=tx.tenant, number=product["number"]).count() == 1
+    with scope(tenant=tx.tenant):
+        assert Product.objects.filter(tenant=tx.tenant, number=product["number"]).count() == 1
 
 
 def test_a_tripletex_failure_stops_the_run_with_its_message_and_writes_nothing_half(tx):
@@ -342,30 +359,35 @@ def test_a_tripletex_failure_stops_the_run_with_its_message_and_writes_nothing_h
 
     assert run.status == SyncRun.Status.FAILED and run.message
     # Everything is read before anything is written: a list Tripletex cannot give leaves nothing half-copied.
-    assert not Customer.objects.filter(tenant=tx.tenant).exists()
+    with scope(tenant=tx.tenant):
+        assert not Customer.objects.filter(tenant=tx.tenant).exists()
     assert tx.run([startup.CUSTOMER, startup.PRODUCT]).status == SyncRun.Status.SUCCEEDED
 
 
 def test_a_task_delivered_twice_runs_the_copy_once(tx):
     run = tx.run([startup.PRODUCT])
-    logged = run.records.count()
+    with scope(tenant=tx.tenant):
+        logged = run.records.count()
 
-    startup.startup_execute(run=run)
+    tasks.inventory_startup(run.id)
 
-    assert run.records.count() == logged
-    assert Product.objects.filter(tenant=tx.tenant).count() == 5
+    with scope(tenant=tx.tenant):
+        assert run.records.count() == logged
+        assert Product.objects.filter(tenant=tx.tenant).count() == 5
 
 
 def test_a_failed_startup_record_is_tried_again_by_running_the_copy_again_not_by_its_own_button(tx):
     from integrations.connectors import selectors, services
 
-    run = startup.startup_request(tenant=tx.tenant, kinds=ALL, by=None)
-    failed = SyncRecord.objects.create(tenant=tx.tenant, run=run, object_kind="product", action=A.FAILED,
-                                       direction=SyncRecord.Direction.FROM_TRIPLETEX, tripletex_id=1, label="1 Vare")
+    with scope(tenant=tx.tenant):
+        run = startup.startup_request(tenant=tx.tenant, kinds=ALL, by=None)
+        failed = SyncRecord.objects.create(tenant=tx.tenant, run=run, object_kind="product", action=A.FAILED,
+                                           direction=SyncRecord.Direction.FROM_TRIPLETEX, tripletex_id=1,
+                                           label="1 Vare")
 
-    assert not selectors.can_retry(failed)
-    with pytest.raises(ActionRefused, match="Kjør oppstartssynkroniseringen på nytt"):
-        services.sync_record_retry(tenant=tx.tenant, record_id=failed.id)
+        assert not selectors.can_retry(failed)
+        with pytest.raises(ActionRefused, match="Kjør oppstartssynkroniseringen på nytt"):
+            services.sync_record_retry(tenant=tx.tenant, record_id=failed.id)
 
 
 # --- afterwards ------------------------------------------------------------------------------------------
@@ -380,12 +402,15 @@ def test_after_the_startup_sync_nothing_but_projects_is_read_from_tripletex(tx):
 
     connector = registry.get("inventory")
     for kind, obj in (("customer", customer), ("product", product)):
-        runner.remote_change_process(tenant=tx.tenant, connector_name="inventory", kind=kind,
-                                     tripletex_id=obj["id"], event=f"{kind}.update")
+        # In the company's scope, as the webhook task hands a change on.
+        with scope(tenant=tx.tenant):
+            runner.remote_change_process(tenant=tx.tenant, connector_name="inventory", kind=kind,
+                                         tripletex_id=obj["id"], event=f"{kind}.update")
     if connector.reconcile is not None:
-        run = SyncRun.objects.create(tenant=tx.tenant, kind=SyncRun.Kind.CONNECTOR, connector="inventory",
-                                     trigger=SyncRun.Trigger.MANUAL)
-        runner.connector_run_execute(run=run)
+        with scope(tenant=tx.tenant):
+            run = SyncRun.objects.create(tenant=tx.tenant, kind=SyncRun.Kind.CONNECTOR, connector="inventory",
+                                         trigger=SyncRun.Trigger.MANUAL)
+        tasks.connector_run(run.id)
 
     assert (tx.linked("customer", customer["id"]).name, tx.linked("product", product["id"]).name) == before
     assert all(event.startswith("project.") for event in connector.events)
@@ -426,7 +451,8 @@ def test_starting_queues_one_task_on_commit_and_the_progress_page_shows_the_resu
     finally:
         celery_app.conf.task_always_eager = before
 
-    run = startup.last_startup_run(tenant=world.a)
+    with scope(tenant=world.a):
+        run = startup.last_startup_run(tenant=world.a)
     assert len(callbacks) == 1
     assert response.status_code == 302 and response.url == reverse("integrations:inventory_startup_run", args=[run.id])
     assert run.status == SyncRun.Status.SUCCEEDED and run.started_by == world.alice
@@ -438,10 +464,11 @@ def test_starting_queues_one_task_on_commit_and_the_progress_page_shows_the_resu
 
 
 def test_the_progress_bar_is_polled_while_the_run_goes(world, tx):
-    run = startup.startup_request(tenant=world.a, kinds=ALL, by=world.alice)
-    startup._set_summary(run, total=8, phase="copy")
-    SyncRecord.objects.create(tenant=world.a, run=run, object_kind="product", action=A.CREATED, direction="in")
-    SyncRecord.objects.create(tenant=world.a, run=run, object_kind="product", action=A.CREATED, direction="in")
+    with scope(tenant=world.a):
+        run = startup.startup_request(tenant=world.a, kinds=ALL, by=world.alice)
+        startup._set_summary(run, total=8, phase="copy")
+        SyncRecord.objects.create(tenant=world.a, run=run, object_kind="product", action=A.CREATED, direction="in")
+        SyncRecord.objects.create(tenant=world.a, run=run, object_kind="product", action=A.CREATED, direction="in")
 
     response = admin(world).get(reverse("integrations:inventory_startup_run", args=[run.id]) + "?poll=1",
                                 headers={"HX-Request": "true"})
@@ -459,20 +486,23 @@ def test_starting_without_a_kind_is_refused_with_a_message_and_nothing_queued(wo
 
     assert response.status_code == 400
     assert "Velg minst én type data å hente." in response.content.decode()
-    assert not startup.startup_runs(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not startup.startup_runs(tenant=world.a).exists()
 
 
 def test_starting_with_the_connector_off_is_refused(world, tx):
-    ConnectorConfig.objects.filter(tenant=world.a, name="inventory").update(enabled=False)
+    with scope(tenant=world.a):
+        ConnectorConfig.objects.filter(tenant=world.a, name="inventory").update(enabled=False)
 
-    with pytest.raises(ActionRefused):
-        startup.startup_request(tenant=world.a, kinds=ALL, by=None)
+        with pytest.raises(ActionRefused):
+            startup.startup_request(tenant=world.a, kinds=ALL, by=None)
     page = admin(world).get(reverse("integrations:inventory_startup")).content.decode()
     assert "før du henter data fra Tripletex" in page and "Start oppstartssynkronisering" not in page
 
 
 def test_another_companys_startup_run_is_not_found(world, tx):
-    run = startup.startup_request(tenant=world.a, kinds=ALL, by=world.alice)
+    with scope(tenant=world.a):
+        run = startup.startup_request(tenant=world.a, kinds=ALL, by=world.alice)
 
     response = world.client_for(world.bob, world.b).get(reverse("integrations:inventory_startup_run", args=[run.id]))
 
@@ -496,16 +526,18 @@ def test_in_the_demo_the_startup_sync_fills_the_commerce_records_from_the_fake(d
         tripletex_company_id=fake_demo["id"], tripletex_company_name=fake_demo["name"])
     ConnectorConfig.objects.create(tenant=demo, name="inventory", enabled=True)
     tx = Company(fake_tripletex, demo, fake_demo["id"], connection)
-    products_before = Product.objects.filter(tenant=demo).count()
-    people_here = set(Employee.objects.filter(tenant=demo).values_list("email", flat=True))
+    with scope(tenant=demo):
+        products_before = Product.objects.filter(tenant=demo).count()
+        people_here = set(Employee.objects.filter(tenant=demo).values_list("email", flat=True))
 
     run = tx.run()
 
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
-    assert Product.objects.filter(tenant=demo).count() == products_before + len(tx.objects("product"))
-    assert Supplier.objects.filter(tenant=demo).count() == 2 + len(tx.objects("supplier"))
-    # Customer 10001 is in both: the one here is linked, not doubled.
-    assert Customer.objects.filter(tenant=demo, customer_number="10001").count() == 1
+    with scope(tenant=demo):
+        assert Product.objects.filter(tenant=demo).count() == products_before + len(tx.objects("product"))
+        assert Supplier.objects.filter(tenant=demo).count() == 2 + len(tx.objects("supplier"))
+        # Customer 10001 is in both: the one here is linked, not doubled.
+        assert Customer.objects.filter(tenant=demo, customer_number="10001").count() == 1
     # The demo's own people are matched by e-mail and not invited again; the fake's others are invited.
     invited = {m.to[0] for m in mail.outbox}
     assert people_here and not invited & people_here
