@@ -73,7 +73,6 @@ STILL_UNSCOPED = {
     "commerce/test_records.py",
     "connectors/test_cli_connect.py",
     "connectors/test_cli_connectors.py",
-    "connectors/test_customer_import.py",
     "connectors/test_inventory_projects.py",
     "connectors/test_inventory_purchase_orders.py",
     "connectors/test_inventory_push.py",
