@@ -64,10 +64,7 @@ TESTS = Path(__file__).resolve().parent
 STILL_UNSCOPED = {
     "connectors/test_cli_connect.py",
     "connectors/test_cli_connectors.py",
-    "connectors/test_customer_import.py",
-    "connectors/test_invoice_journal.py",
     "connectors/test_platform.py",
-    "connectors/test_rate_budget_status.py",
     "connectors/test_retention_sync_log.py",
     "connectors/test_ui_connectors.py",
     "connectors/test_ui_log.py",

@@ -5,8 +5,9 @@ import uuid
 from dataclasses import dataclass
 
 import pytest
+from django_scopes import scope, scopes_disabled
 
-from integrations.connectors import runner
+from integrations import tasks
 from integrations.connectors.customer_import import NAME
 from integrations.models import Connection, ConnectorConfig, Link, SyncRecord, SyncRun
 from tests.fixtures.fake_tripletex import FakeTripletex
@@ -21,9 +22,11 @@ class Imp:
     config: ConnectorConfig
 
     def run(self) -> SyncRun:
-        run = SyncRun.objects.create(tenant=self.tenant, kind=SyncRun.Kind.CONNECTOR, connector=NAME,
-                                     trigger=SyncRun.Trigger.MANUAL)
-        runner.connector_run_execute(run=run)
+        with scopes_disabled():
+            run = SyncRun.objects.create(tenant=self.tenant, kind=SyncRun.Kind.CONNECTOR, connector=NAME,
+                                         trigger=SyncRun.Trigger.MANUAL)
+        # The queued task itself, run here: it must enter the company's scope on its own.
+        tasks.connector_run(run.id)
         run.refresh_from_db()
         self.config.refresh_from_db()
         return run
@@ -48,14 +51,17 @@ class Imp:
     def row(self, tripletex_id: int):
         from hr.models import Customer
 
-        link = Link.objects.filter(tenant=self.tenant, tripletex_company_id=self.company_id, kind="customer",
-                                   tripletex_id=tripletex_id).first()
-        return Customer.objects.get(id=link.local_id) if link else None
+        with scope(tenant=self.tenant):
+            link = Link.objects.filter(tenant=self.tenant, tripletex_company_id=self.company_id, kind="customer",
+                                       tripletex_id=tripletex_id).first()
+            return Customer.objects.get(id=link.local_id) if link else None
 
     def records(self, run: SyncRun, **filters) -> list[SyncRecord]:
-        return list(SyncRecord.objects.filter(run=run, **filters).order_by("id"))
+        with scope(tenant=self.tenant):
+            return list(SyncRecord.objects.filter(run=run, **filters).order_by("id"))
 
 
+@scopes_disabled()
 def connect(fake: FakeTripletex, tenant, **sizes) -> Imp:
     sizes = {"employees": 2, "projects": 1, "customers": 3, **sizes}
     info = fake.create_company(f"Kundeimport {uuid.uuid4().hex[:6]} AS", applications=["GrønnJobb"], **sizes)

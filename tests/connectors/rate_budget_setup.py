@@ -9,6 +9,7 @@ import threading
 import pytest
 import redis
 import requests
+from django_scopes import scopes_disabled
 
 from integrations.models import Connection
 from integrations.ratebudget import KEY_PREFIX
@@ -49,6 +50,7 @@ def tripletex_settings(settings, fake_tripletex):
     return settings
 
 
+@scopes_disabled()
 def connect(fake, tenant, *, company: dict | None = None) -> Connection:
     """The tenant's active connection to a new company in the fake (or to `company`, already made)."""
     if company is None:

@@ -1,6 +1,8 @@
 """Seed 002 (OC2), customers from Tripletex to us: each field the seed lists and each numbered function."""
 import datetime as dt
 
+from django_scopes import scope
+
 from commerce.models import PaymentTerms
 from hr.models import Customer
 from integrations.connectors.customer_import import rules
@@ -93,7 +95,8 @@ def test_tripletex_ignoring_changed_since_falls_back_to_comparing_versions_logge
     hour_ago = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     from integrations.models import Link
 
-    Link.objects.filter(tenant=imported.tenant).update(synced_at=hour_ago)
+    with scope(tenant=imported.tenant):
+        Link.objects.filter(tenant=imported.tenant).update(synced_at=hour_ago)
     imported.config.watermark = hour_ago + dt.timedelta(minutes=30)
     imported.config.save()
     changed = imported.customers()[0]
@@ -112,26 +115,30 @@ def test_tripletex_ignoring_changed_since_falls_back_to_comparing_versions_logge
 
 
 def test_payment_term_missing_here_is_created_for_a_new_customer(imp):
-    PaymentTerms.objects.create(tenant=imp.tenant, name="14 dager", days=14)
+    with scope(tenant=imp.tenant):
+        PaymentTerms.objects.create(tenant=imp.tenant, name="14 dager", days=14)
     tripletex = imp.change(imp.customers()[0]["id"], invoicesDueIn=45, invoicesDueInType="DAYS")
 
     run = imp.run()
 
-    assert sorted(PaymentTerms.objects.filter(tenant=imp.tenant).values_list("days", flat=True)) == sorted(
-        {14, 45} | {c["invoicesDueIn"] for c in imp.customers()})
+    with scope(tenant=imp.tenant):
+        assert sorted(PaymentTerms.objects.filter(tenant=imp.tenant).values_list("days", flat=True)) == sorted(
+            {14, 45} | {c["invoicesDueIn"] for c in imp.customers()})
     record = next(r for r in imp.records(run) if r.tripletex_id == tripletex["id"])
     assert "45 dager" in record.message
 
 
 def test_customer_already_here_with_the_same_number_is_linked_not_doubled(imp):
     tripletex = imp.customers()[0]
-    ours = Customer.objects.create(tenant=imp.tenant, customer_number=str(tripletex["customerNumber"]),
-                                   name="Gammelt navn")
+    with scope(tenant=imp.tenant):
+        ours = Customer.objects.create(tenant=imp.tenant, customer_number=str(tripletex["customerNumber"]),
+                                       name="Gammelt navn")
 
     run = imp.run()
 
     assert imp.row(tripletex["id"]).id == ours.id
-    assert Customer.objects.filter(tenant=imp.tenant, customer_number=ours.customer_number).count() == 1
+    with scope(tenant=imp.tenant):
+        assert Customer.objects.filter(tenant=imp.tenant, customer_number=ours.customer_number).count() == 1
     assert next(r for r in imp.records(run) if r.tripletex_id == tripletex["id"]).rule == str(rules.CUSTOMER_MATCHED)
 
 
@@ -150,7 +157,8 @@ def test_import_runs_at_the_interval_picked_in_the_options_every_15_minutes_by_d
     assert CONNECTOR.default_options()["interval_minutes"] == 15
     first = interval_runs_request()
     assert [(r.connector, r.trigger) for r in first] == [("customer_import", SyncRun.Trigger.SCHEDULE)]
-    SyncRun.objects.filter(id=first[0].id).update(status=SyncRun.Status.SUCCEEDED)
+    with scope(tenant=imp.tenant):
+        SyncRun.objects.filter(id=first[0].id).update(status=SyncRun.Status.SUCCEEDED)
 
     assert interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=14)) == []
     assert len(interval_runs_request(now=dt.datetime.now(dt.UTC) + dt.timedelta(minutes=16))) == 1
@@ -176,10 +184,11 @@ def test_customer_import_cannot_be_switched_on_while_the_two_way_sync_owns_custo
 
     imp.config.enabled = False
     imp.config.save()
-    ConnectorConfig.objects.create(tenant=imp.tenant, name="master_data", enabled=True)
+    with scope(tenant=imp.tenant):
+        ConnectorConfig.objects.create(tenant=imp.tenant, name="master_data", enabled=True)
 
-    with pytest.raises(services.ActionRefused, match="Prosjekter, kunder og ansatte"):
-        services.connector_enable(tenant=imp.tenant, name="customer_import", by=None)
+        with pytest.raises(services.ActionRefused, match="Prosjekter, kunder og ansatte"):
+            services.connector_enable(tenant=imp.tenant, name="customer_import", by=None)
     imp.config.refresh_from_db()
     assert not imp.config.enabled
 
@@ -194,7 +203,8 @@ def test_two_way_sync_cannot_be_switched_on_while_the_customer_import_is_on(imp,
 
     assert page.status_code == 200
     assert "Kundeimport og fakturajournal" in page.content.decode()
-    assert not ConnectorConfig.objects.filter(tenant=imp.tenant, name="master_data", enabled=True).exists()
+    with scope(tenant=imp.tenant):
+        assert not ConnectorConfig.objects.filter(tenant=imp.tenant, name="master_data", enabled=True).exists()
 
 
 def test_import_of_10000_customers_where_20_changed_makes_at_most_5_calls(world, fake_tripletex,

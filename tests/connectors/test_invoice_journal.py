@@ -7,6 +7,7 @@ from django_scopes import scope
 
 from commerce import services
 from commerce.models import Invoice, InvoiceJournal
+from integrations import tasks
 from integrations.connectors.customer_import import journal as journals
 from integrations.connectors.customer_import import rules
 from integrations.models import Link, SyncRecord, SyncRun
@@ -33,11 +34,11 @@ def shop(imported):
 def _issue(shop, *, customer=None, **data):
     from hr.models import Customer
 
-    customer = customer or Customer.objects.filter(tenant=shop.tenant).order_by("customer_number").first()
-    data = {"customer": customer, "invoice_date": DAY, "order_number": "", "department_number": "", **data}
     lines = [{"description": "Timeverk", "unit_price": Decimal("1000.00"), "quantity": Decimal("4"), "vat_code": "3"},
              {"description": "Kaffe", "unit_price": Decimal("200.00"), "quantity": Decimal("2"), "vat_code": "31"}]
     with scope(tenant=shop.tenant):
+        customer = customer or Customer.objects.filter(tenant=shop.tenant).order_by("customer_number").first()
+        data = {"customer": customer, "invoice_date": DAY, "order_number": "", "department_number": "", **data}
         draft = services.invoice_draft_save(tenant=shop.tenant, data=data, lines=lines)
         return services.invoice_issue(tenant=shop.tenant, invoice=draft, by=None)
 
@@ -49,8 +50,10 @@ def _send(shop, invoices) -> tuple[InvoiceJournal, SyncRun]:
 
 
 def _resend(shop, journal) -> SyncRun:
-    run = journals.journal_send_request(journal=journal)
-    journals.journal_run_execute(run=run, journal=journal)
+    with scope(tenant=shop.tenant):
+        run = journals.journal_send_request(journal=journal)
+    # The queued task itself, run here: it must enter the company's scope on its own.
+    tasks.journal_send(run.id, journal.id)
     run.refresh_from_db()
     journal.refresh_from_db()
     return run
@@ -89,7 +92,8 @@ def test_invoice_in_a_journal_becomes_an_invoiced_order_with_every_field_the_see
     (made,) = _invoices(shop)
     assert made["invoiceDate"] == DAY.isoformat() and [o["id"] for o in made["orders"]] == [order["id"]]
     assert made["invoiceDueDate"] == invoice.due_date.isoformat()
-    record = SyncRecord.objects.get(run=run, local_id=invoice.id)
+    with scope(tenant=shop.tenant):
+        record = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_SENT))
 
 
@@ -112,9 +116,10 @@ def test_invoice_carries_our_invoice_number_and_kid_into_tripletex(shop):
 
     (made,) = _invoices(shop)
     assert (made["invoiceNumber"], made["kid"]) == (invoice.number, invoice.kid)
-    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
+    with scope(tenant=shop.tenant):
+        link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
+        record = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert (link.synced_values["invoice_number"], link.synced_values["kid"]) == (str(invoice.number), invoice.kid)
-    record = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert (record.action, record.message) == (A.CREATED, "")
 
 
@@ -128,12 +133,12 @@ def test_invoice_number_taken_in_tripletex_is_numbered_there_keeps_our_kid_and_s
     assert run.status == SyncRun.Status.SUCCEEDED, run.message
     made = next(i for i in _invoices(shop) if i["id"] != by_hand["id"])
     assert made["invoiceNumber"] != invoice.number and made["kid"] == invoice.kid
-    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
-    assert link.synced_values["invoice_number"] == str(made["invoiceNumber"])
-    message = SyncRecord.objects.get(run=run, local_id=invoice.id).message
-    assert f"Fakturanummer {invoice.number} var allerede brukt i Tripletex" in message
-    assert f"nummer {made['invoiceNumber']} (vårt: {invoice.number})" in message
     with scope(tenant=shop.tenant):
+        link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id)
+        assert link.synced_values["invoice_number"] == str(made["invoiceNumber"])
+        message = SyncRecord.objects.get(run=run, local_id=invoice.id).message
+        assert f"Fakturanummer {invoice.number} var allerede brukt i Tripletex" in message
+        assert f"nummer {made['invoiceNumber']} (vårt: {invoice.number})" in message
         from commerce.selectors import journal_rows
 
         (row,) = journal_rows(journal=journal)
@@ -156,14 +161,16 @@ def _order_invoiced_in_tripletex(shop) -> dict:
 def test_invoice_whose_customer_is_not_in_tripletex_stops_with_a_clear_message_and_is_not_created(shop):
     from tests.factories import CustomerFactory
 
-    stranger = CustomerFactory(tenant=shop.tenant, customer_number="88888", name="Ukjent Kunde AS")
+    with scope(tenant=shop.tenant):
+        stranger = CustomerFactory(tenant=shop.tenant, customer_number="88888", name="Ukjent Kunde AS")
     invoice = _issue(shop, customer=stranger)
     fine = _issue(shop)
 
     journal, run = _send(shop, [invoice, fine])
 
     assert run.status == SyncRun.Status.PARTIAL
-    failed = SyncRecord.objects.get(run=run, local_id=invoice.id)
+    with scope(tenant=shop.tenant):
+        failed = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert failed.action == A.FAILED and "88888" in failed.message and "finnes ikke i Tripletex" in failed.message
     assert [o["reference"] for o in _orders(shop)] == [str(fine.number)]
     assert not [c for c in shop.customers() if str(c.get("customerNumber")) == "88888"]
@@ -171,12 +178,14 @@ def test_invoice_whose_customer_is_not_in_tripletex_stops_with_a_clear_message_a
 
 def test_invoice_whose_department_or_project_is_not_in_tripletex_stops_with_a_clear_message(shop):
     no_department = _issue(shop, department_number="404")
-    no_project = _issue(shop, project=ProjectFactory(tenant=shop.tenant, number="99999", name="Ukjent"))
+    with scope(tenant=shop.tenant):
+        no_project = _issue(shop, project=ProjectFactory(tenant=shop.tenant, number="99999", name="Ukjent"))
 
     journal, run = _send(shop, [no_department, no_project])
 
-    assert "Avdeling 404" in SyncRecord.objects.get(run=run, local_id=no_department.id).message
-    assert "Prosjekt 99999" in SyncRecord.objects.get(run=run, local_id=no_project.id).message
+    with scope(tenant=shop.tenant):
+        assert "Avdeling 404" in SyncRecord.objects.get(run=run, local_id=no_department.id).message
+        assert "Prosjekt 99999" in SyncRecord.objects.get(run=run, local_id=no_project.id).message
     assert _orders(shop) == []
 
 
@@ -187,14 +196,16 @@ def test_journal_says_so_when_tripletex_has_no_bank_account_and_try_again_sends_
     journal, run = _send(shop, invoices)
 
     assert journal.status == InvoiceJournal.Status.FAILED
-    messages = [r.message for r in SyncRecord.objects.filter(run=run)]
+    with scope(tenant=shop.tenant):
+        messages = [r.message for r in SyncRecord.objects.filter(run=run)]
     assert len(messages) == 2 and all("bankkonto" in m for m in messages)
     assert _invoices(shop) == []
 
     shop.fake.settings(no_bank_account=False)
     again = _resend(shop, journal)
 
-    assert again.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=again)]
+    with scope(tenant=shop.tenant):
+        assert again.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=again)]
     assert journal.status == InvoiceJournal.Status.SENT
     assert len(_invoices(shop)) == 2 and len(_orders(shop)) == 2
 
@@ -205,7 +216,8 @@ def test_invoice_is_sent_once_a_second_send_logs_it_as_already_there(shop):
 
     again = _resend(shop, journal)
 
-    assert SyncRecord.objects.get(run=again, local_id=invoice.id).action == A.UNCHANGED
+    with scope(tenant=shop.tenant):
+        assert SyncRecord.objects.get(run=again, local_id=invoice.id).action == A.UNCHANGED
     assert len(_orders(shop)) == 1 and len(_invoices(shop)) == 1
 
 
@@ -222,16 +234,18 @@ def test_order_made_before_a_lost_answer_is_found_by_number_and_not_made_again(s
     monkeypatch.setattr(TripletexClient, "invoice_create", killed)
     with scope(tenant=shop.tenant):
         journal = services.invoice_journal_create(tenant=shop.tenant, invoice_ids=[invoice.id], by=None)
-    run = journals.journal_send_request(journal=journal)
+        run = journals.journal_send_request(journal=journal)
     with pytest.raises(SystemExit):
-        journals.journal_run_execute(run=run, journal=journal)
-    Link.objects.filter(tenant=shop.tenant, kind="invoice").delete()  # not even the order's id was kept
+        tasks.journal_send(run.id, journal.id)
+    with scope(tenant=shop.tenant):
+        Link.objects.filter(tenant=shop.tenant, kind="invoice").delete()  # not even the order's id was kept
     monkeypatch.setattr(TripletexClient, "invoice_create", original)
 
     # The broker hands the unacknowledged task to another worker.
-    journals.journal_run_execute(run=run, journal=journal)
+    tasks.journal_send(run.id, journal.id)
 
-    record = SyncRecord.objects.get(run=run, local_id=invoice.id)
+    with scope(tenant=shop.tenant):
+        record = SyncRecord.objects.get(run=run, local_id=invoice.id)
     assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_FOUND_AFTER_DOUBT))
     assert len(_orders(shop)) == 1 and len(_invoices(shop)) == 1
 
@@ -251,7 +265,8 @@ def test_connector_sends_each_days_journal_automatically_when_the_option_is_on(
     from config import celery_app
 
     invoice = _issue(shop)
-    Invoice.objects.filter(id=invoice.id).update(issued_at=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
+    with scope(tenant=shop.tenant):
+        Invoice.objects.filter(id=invoice.id).update(issued_at=dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC))
     _issue(shop)  # issued today: it waits for tomorrow's journal
     shop.config.options = {**shop.config.options, "journal_daily": True}
     shop.config.save()
@@ -263,7 +278,8 @@ def test_connector_sends_each_days_journal_automatically_when_the_option_is_on(
     finally:
         celery_app.conf.task_always_eager = before
 
-    journal = InvoiceJournal.objects.get(tenant=shop.tenant)
+    with scope(tenant=shop.tenant):
+        journal = InvoiceJournal.objects.get(tenant=shop.tenant)
     assert journal.day == dt.date(2026, 3, 2) and journal.status == InvoiceJournal.Status.SENT
     assert [o["reference"] for o in _orders(shop)] == [str(invoice.number)]
 
@@ -278,7 +294,8 @@ def test_admin_groups_issued_invoices_into_a_journal_on_the_page_and_sends_it(sh
     page = admin.get(reverse("commerce:journals"))
     assert page.status_code == 200 and f'value="{first.id}"' in page.content.decode()
     created = admin.post(reverse("commerce:journals"), {"invoices": [first.id, second.id]})
-    journal = InvoiceJournal.objects.get(tenant=shop.tenant)
+    with scope(tenant=shop.tenant):
+        journal = InvoiceJournal.objects.get(tenant=shop.tenant)
     assert created.url == reverse("commerce:journal_detail", args=[journal.id])
     with django_capture_on_commit_callbacks() as queued:
         admin.post(reverse("commerce:journal_send", args=[journal.id]))
@@ -287,7 +304,9 @@ def test_admin_groups_issued_invoices_into_a_journal_on_the_page_and_sends_it(sh
     assert journal.status == InvoiceJournal.Status.SENDING and len(queued) == 1
     waiting = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
     assert "sendes til Tripletex" in waiting and 'hx-trigger="every 1s"' in waiting  # it asks again by itself
-    run = journals.journal_run_execute(run=journal.run, journal=journal)
+    run = journal.run
+    tasks.journal_send(run.id, journal.id)  # the queued task, in a worker
+    run.refresh_from_db()
     detail = admin.get(reverse("commerce:journal_detail", args=[journal.id])).content.decode()
     assert run.status == SyncRun.Status.SUCCEEDED and "Sendt" in detail and "hx-trigger" not in detail
 
@@ -326,19 +345,22 @@ def test_credit_note_in_a_journal_becomes_tripletexs_credit_note_of_the_invoice_
 
     journal, run = _send(shop, [note])
 
-    assert run.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=run)]
-    theirs = {i["id"]: i for i in _invoices(shop)}
-    original = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values[
-        "invoice_id"]]
-    made = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id).synced_values["invoice_id"]]
-    assert original["isCredited"] and made["isCreditNote"] and made["creditedInvoice"] == original["id"]
-    assert made["amount"] == -original["amount"] and made["invoiceDate"] == note.invoice_date.isoformat()
-    record = SyncRecord.objects.get(run=run, local_id=note.id)
-    assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_CREDIT_NOTE))
+    with scope(tenant=shop.tenant):
+        assert run.status == SyncRun.Status.SUCCEEDED, [r.message for r in SyncRecord.objects.filter(run=run)]
+        theirs = {i["id"]: i for i in _invoices(shop)}
+        original = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values[
+            "invoice_id"]]
+        made = theirs[Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id).synced_values[
+            "invoice_id"]]
+        assert original["isCredited"] and made["isCreditNote"] and made["creditedInvoice"] == original["id"]
+        assert made["amount"] == -original["amount"] and made["invoiceDate"] == note.invoice_date.isoformat()
+        record = SyncRecord.objects.get(run=run, local_id=note.id)
+        assert (record.action, record.rule) == (A.CREATED, str(rules.JOURNAL_CREDIT_NOTE))
 
     again = _resend(shop, journal)
 
-    assert SyncRecord.objects.get(run=again, local_id=note.id).action == A.UNCHANGED
+    with scope(tenant=shop.tenant):
+        assert SyncRecord.objects.get(run=again, local_id=note.id).action == A.UNCHANGED
     assert len(_invoices(shop)) == 2 and len(_orders(shop)) == 1
 
 
@@ -348,7 +370,8 @@ def test_credit_note_whose_invoice_is_not_invoiced_in_tripletex_stops_with_a_cle
 
     journal, run = _send(shop, [note])
 
-    failed = SyncRecord.objects.get(run=run, local_id=note.id)
+    with scope(tenant=shop.tenant):
+        failed = SyncRecord.objects.get(run=run, local_id=note.id)
     assert failed.action == A.FAILED and f"faktura {invoice.number}, som ikke er fakturert i Tripletex" in \
         failed.message
     assert _invoices(shop) == []
@@ -357,7 +380,8 @@ def test_credit_note_whose_invoice_is_not_invoiced_in_tripletex_stops_with_a_cle
 def test_invoice_credited_by_hand_in_tripletex_is_linked_to_our_credit_note_not_credited_again(shop):
     invoice = _issue(shop)
     _send(shop, [invoice])
-    theirs = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values["invoice_id"]
+    with scope(tenant=shop.tenant):
+        theirs = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=invoice.id).synced_values["invoice_id"]
     session = shop.fake.session(employee_token=shop.connection.employee_token)
     by_hand = session.put(f"{shop.fake.base_url}/invoice/{theirs}/:createCreditNote",
                           params={"date": (DAY + dt.timedelta(days=1)).isoformat()}, timeout=10).json()["value"]
@@ -366,6 +390,7 @@ def test_invoice_credited_by_hand_in_tripletex_is_linked_to_our_credit_note_not_
     journal, run = _send(shop, [note])
 
     assert len(_invoices(shop)) == 2
-    link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id)
-    assert link.synced_values["invoice_id"] == by_hand["id"]
-    assert SyncRecord.objects.get(run=run, local_id=note.id).rule == str(rules.JOURNAL_CREDITED_THERE)
+    with scope(tenant=shop.tenant):
+        link = Link.objects.get(tenant=shop.tenant, kind="invoice", local_id=note.id)
+        assert link.synced_values["invoice_id"] == by_hand["id"]
+        assert SyncRecord.objects.get(run=run, local_id=note.id).rule == str(rules.JOURNAL_CREDITED_THERE)

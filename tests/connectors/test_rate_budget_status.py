@@ -9,6 +9,7 @@ import pytest
 from django.db import connection as db
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from integrations.clients import client_for_connection
 from integrations.models import Connection
@@ -134,31 +135,36 @@ def test_a_budget_is_per_tripletex_company_and_its_key_never_holds_the_token():
 
 @pytest.mark.django_db
 def test_the_hours_push_counts_every_call_against_the_companys_budget(backend, tripletex_settings, fake_tripletex):
-    tx = make_tx(fake_tripletex, TenantFactory())
-    approve(tx, [tx.entry(emp=e, day=d) for e in range(2) for d in range(3)])
+    with scopes_disabled():
+        tx = make_tx(fake_tripletex, TenantFactory())
+        entries = [tx.entry(emp=e, day=d) for e in range(2) for d in range(3)]
+    approve(tx, entries)
     push_all(tx.tenant)
     made = sum(fake_tripletex.calls(tx.company_id).values())
     assert made > 0
-    connection = Connection.objects.get(tenant=tx.tenant)
+    with scope(tenant=tx.tenant):
+        connection = Connection.objects.get(tenant=tx.tenant)
     assert budget_for_connection(connection).status().calls_last_hour == made
 
 
 @pytest.mark.django_db
 def test_rate_budget_status_is_none_without_an_active_connection(world):
-    assert rate_budget_status(tenant=world.a) is None
-    Connection.objects.create(tenant=world.a, state=Connection.State.REMOVED, tripletex_company_id=78)
-    assert rate_budget_status(tenant=world.a) is None
+    with scope(tenant=world.a):
+        assert rate_budget_status(tenant=world.a) is None
+        Connection.objects.create(tenant=world.a, state=Connection.State.REMOVED, tripletex_company_id=78)
+        assert rate_budget_status(tenant=world.a) is None
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("page_name", ["integrations:hours", "integrations:connectors"])
 def test_the_pages_show_api_calls_in_the_last_hour_what_is_left_and_the_reset(world, backend, page_name):
-    Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, employee_token="t",
-                              tripletex_company_id=79)
-    budget = budget_for_company(79)
-    _answer(budget, QUOTA)
-    budget.reserve()
-    status = rate_budget_status(tenant=world.a)
+    with scope(tenant=world.a):
+        Connection.objects.create(tenant=world.a, state=Connection.State.ACTIVE, employee_token="t",
+                                  tripletex_company_id=79)
+        budget = budget_for_company(79)
+        _answer(budget, QUOTA)
+        budget.reserve()
+        status = rate_budget_status(tenant=world.a)
     assert status["calls_last_hour"] == 2 and status["remaining"] == 59
 
     page = world.client_for(world.alice, world.a).get(reverse(page_name)).content.decode()
@@ -179,7 +185,8 @@ def test_another_companys_budget_is_not_on_the_page(world, backend):
         _answer(other, {**QUOTA, "X-Rate-Limit-Remaining": "13"})
     page = world.client_for(world.alice, world.a).get(reverse("integrations:hours")).content.decode()
     assert "13 av 100" not in page and "12 av 100" not in page
-    assert rate_budget_status(tenant=world.a)["calls_last_hour"] == 0
+    with scope(tenant=world.a):
+        assert rate_budget_status(tenant=world.a)["calls_last_hour"] == 0
 
 
 def test_a_client_for_a_connection_draws_on_the_shared_budget(settings):
