@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django_scopes import scope, scopes_disabled
+from django_scopes import scope
 
 from integrations.models import Connection, ConnectorConfig, SyncRun
 
@@ -73,8 +73,7 @@ def test_unknown_connector_exits_2_and_names_the_known_ones(world, sample, conne
 
 
 def test_enable_without_an_active_connection_is_refused(world, sample):
-    with scopes_disabled():
-        Connection.objects.create(tenant=world.a, state=Connection.State.REMOVED)
+    Connection.objects.create(tenant=world.a, state=Connection.State.REMOVED)
     with pytest.raises(CommandError) as exc:
         connectors(world.a, "enable", "sample")
     assert "ikke koblet til" in str(exc.value)
