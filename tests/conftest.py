@@ -62,12 +62,6 @@ def _no_client_outlives_its_test():
 # moved over.
 TESTS = Path(__file__).resolve().parent
 STILL_UNSCOPED = {
-    "connectors/test_cli_connect.py",
-    "connectors/test_cli_connectors.py",
-    "connectors/test_platform.py",
-    "connectors/test_retention_sync_log.py",
-    "connectors/test_ui_connectors.py",
-    "connectors/test_ui_log.py",
 }
 
 

@@ -8,6 +8,7 @@ import itertools
 
 import pytest
 from django import forms
+from django_scopes import scopes_disabled
 
 from config import celery_app
 from integrations.connectors import activation, registry
@@ -97,6 +98,7 @@ def connected(world, tripletex_company):
     )
 
 
+@scopes_disabled()  # test setup, as a fixture would build it
 def switch_on(tenant, name: str, **options) -> ConnectorConfig:
     defaults = {"enabled": True, "options": options}
     return ConnectorConfig.objects.update_or_create(tenant=tenant, name=name, defaults=defaults)[0]

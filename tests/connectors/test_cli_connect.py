@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django_scopes import scope
 
 from hr.models import Employee, Project, WageType
 from integrations.models import Connection, ConnectionEvent, Link, SyncRecord
@@ -28,29 +29,32 @@ def key(company) -> str:
 
 def test_connect_with_all_takes_every_row_no_rule_skips_and_activates(world, tripletex_company):
     output = connect(world.a, key(tripletex_company), "--all")
-    connection = Connection.objects.get(tenant=world.a)
-    assert connection.is_active and connection.tripletex_company_id == tripletex_company["id"]
-    assert tripletex_company["name"] in output
-    taken = SyncRecord.objects.filter(tenant=world.a).exclude(action="skipped")
-    skipped = SyncRecord.objects.filter(tenant=world.a, action="skipped")
-    assert not skipped.filter(rule="Ikke valgt").exists()
-    assert Link.objects.filter(tenant=world.a).count() == taken.count() > 0
-    for kind, model, name in (("project", Project, "prosjekter"), ("wage_type", WageType, "lønnsarter"),
-                              ("employee", Employee, "ansatte")):
-        created = taken.filter(object_kind=kind, action="created").count()
-        assert model.objects.filter(tenant=world.a).count() == created
-        line = next(line for line in output.splitlines() if line.startswith(f"{name}:"))
-        assert f"{created} opprettet" in line
-        assert f"{skipped.filter(object_kind=kind).count()} hoppet over" in line
-    assert not Draft.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        connection = Connection.objects.get(tenant=world.a)
+        assert connection.is_active and connection.tripletex_company_id == tripletex_company["id"]
+        assert tripletex_company["name"] in output
+        taken = SyncRecord.objects.filter(tenant=world.a).exclude(action="skipped")
+        skipped = SyncRecord.objects.filter(tenant=world.a, action="skipped")
+        assert not skipped.filter(rule="Ikke valgt").exists()
+        assert Link.objects.filter(tenant=world.a).count() == taken.count() > 0
+        for kind, model, name in (("project", Project, "prosjekter"), ("wage_type", WageType, "lønnsarter"),
+                                  ("employee", Employee, "ansatte")):
+            created = taken.filter(object_kind=kind, action="created").count()
+            assert model.objects.filter(tenant=world.a).count() == created
+            line = next(line for line in output.splitlines() if line.startswith(f"{name}:"))
+            assert f"{created} opprettet" in line
+            assert f"{skipped.filter(object_kind=kind).count()} hoppet over" in line
+        assert not Draft.objects.filter(tenant=world.a).exists()
 
 
 def test_connect_with_none_activates_and_takes_nothing(world, tripletex_company):
     connect(world.a, key(tripletex_company), "--none")
-    assert Connection.objects.get(tenant=world.a).is_active
-    assert not Link.objects.filter(tenant=world.a).exists()
-    assert not Project.objects.filter(tenant=world.a).exists() and not Employee.objects.filter(tenant=world.a).exists()
-    assert ConnectionEvent.objects.get(tenant=world.a).action == ConnectionEvent.Action.CONNECTED
+    with scope(tenant=world.a):
+        assert Connection.objects.get(tenant=world.a).is_active
+        assert not Link.objects.filter(tenant=world.a).exists()
+        assert not Project.objects.filter(tenant=world.a).exists()
+        assert not Employee.objects.filter(tenant=world.a).exists()
+        assert ConnectionEvent.objects.get(tenant=world.a).action == ConnectionEvent.Action.CONNECTED
 
 
 def test_connect_with_a_key_for_another_application_fails_and_stores_nothing(world, tripletex, tripletex_company):
@@ -58,14 +62,17 @@ def test_connect_with_a_key_for_another_application_fails_and_stores_nothing(wor
     with pytest.raises(CommandError) as exc:
         connect(world.a, other_key, "--all")
     assert "«GrønnJobb»" in str(exc.value) and exc.value.returncode == 1
-    assert not Connection.objects.filter(tenant=world.a).exists() and not Draft.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not Connection.objects.filter(tenant=world.a).exists()
+        assert not Draft.objects.filter(tenant=world.a).exists()
 
 
 def test_connect_with_an_unknown_key_fails_with_a_clear_message(world, tripletex):
     with pytest.raises(CommandError) as exc:
         connect(world.a, "x" * 32)
     assert "API-nøkkel" in str(exc.value)
-    assert not Connection.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not Connection.objects.filter(tenant=world.a).exists()
 
 
 def test_connect_when_a_fetch_fails_says_so_and_leaves_no_key_behind(world, tripletex, tripletex_company):
@@ -73,8 +80,9 @@ def test_connect_when_a_fetch_fails_says_so_and_leaves_no_key_behind(world, trip
     with pytest.raises(CommandError) as exc:
         connect(world.a, key(tripletex_company), "--all")
     assert "ansatte" in str(exc.value)
-    assert not Draft.objects.filter(tenant=world.a).exists()
-    assert not Connection.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not Draft.objects.filter(tenant=world.a).exists()
+        assert not Connection.objects.filter(tenant=world.a).exists()
 
 
 def test_connect_to_an_unknown_company_exits_2(world):

@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django_scopes import scope
 
 from integrations.models import Connection, ConnectorConfig, SyncRun
 
@@ -29,10 +30,12 @@ def test_list_shows_every_connector_on_or_off(world, sample, connected):
 
 def test_enable_switches_on_and_runs_the_first_sync_and_disable_switches_off(world, sample, connected):
     assert "er slått på" in connectors(world.a, "enable", "sample")
-    assert ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
-    assert SyncRun.objects.get(tenant=world.a, connector="sample").status == SyncRun.Status.SUCCEEDED
+    with scope(tenant=world.a):
+        assert ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
+        assert SyncRun.objects.get(tenant=world.a, connector="sample").status == SyncRun.Status.SUCCEEDED
     assert "er slått av" in connectors(world.a, "disable", "sample")
-    assert not ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
+    with scope(tenant=world.a):
+        assert not ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
 
 
 def test_run_synchronises_in_the_foreground_and_prints_one_json_line(world, sample, connected):
@@ -40,7 +43,8 @@ def test_run_synchronises_in_the_foreground_and_prints_one_json_line(world, samp
     output = connectors(world.a, "run", "sample")
     assert len(output.splitlines()) == 1
     line = json.loads(output)
-    run = SyncRun.objects.get(tenant=world.a, connector="sample")
+    with scope(tenant=world.a):
+        run = SyncRun.objects.get(tenant=world.a, connector="sample")
     assert line == {"connector": "sample", "run": run.id, "status": "succeeded", "counts": {"created": 2, "skipped": 1}}
     assert run.trigger == SyncRun.Trigger.MANUAL
 
@@ -73,4 +77,5 @@ def test_enable_without_an_active_connection_is_refused(world, sample):
     with pytest.raises(CommandError) as exc:
         connectors(world.a, "enable", "sample")
     assert "ikke koblet til" in str(exc.value)
-    assert not ConnectorConfig.objects.filter(tenant=world.a, enabled=True).exists()
+    with scope(tenant=world.a):
+        assert not ConnectorConfig.objects.filter(tenant=world.a, enabled=True).exists()

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 from django.db import transaction
-from django_scopes import scope
+from django_scopes import scope, scopes_disabled
 
 from integrations.connectors import registry, runner
 from integrations.connectors.base import Connector
@@ -62,6 +62,7 @@ def connected(world, fake_tripletex, settings):
     )
 
 
+@scopes_disabled()
 def _enable(tenant, name="probe", **options):
     ConnectorConfig.objects.update_or_create(tenant=tenant, name=name, defaults={"enabled": True, "options": options})
 
@@ -79,7 +80,8 @@ def _push(tenant):
 def test_nothing_is_queued_while_no_connector_that_owns_the_kind_is_on(world, connected, probe):
     project = ProjectFactory(tenant=world.a)
     assert _record(world.a, project.id) is None
-    assert OutboundChange.objects.count() == 0
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.count() == 0
 
 
 def test_nothing_is_queued_while_the_connection_is_not_active(world, connected, probe):
@@ -95,14 +97,16 @@ def test_quick_successive_changes_to_one_row_are_sent_once_in_their_latest_state
     _record(world.a, project.id)
     _record(world.a, project.id)
     _record(world.a, project.id, op=OutboundChange.Op.DELETE)
-    assert OutboundChange.objects.filter(state=OutboundChange.State.PENDING).count() == 1
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.filter(state=OutboundChange.State.PENDING).count() == 1
     outcome = _push(world.a)
     assert outcome.sent == 1
     assert probe.local == [(project.id, OutboundChange.Op.DELETE)]
-    change = OutboundChange.objects.get()
-    assert change.state == OutboundChange.State.DONE
-    run = SyncRun.objects.get(connector="probe")
-    assert run.trigger == SyncRun.Trigger.LOCAL_CHANGE and run.status == SyncRun.Status.SUCCEEDED
+    with scope(tenant=world.a):
+        change = OutboundChange.objects.get()
+        assert change.state == OutboundChange.State.DONE
+        run = SyncRun.objects.get(connector="probe")
+        assert run.trigger == SyncRun.Trigger.LOCAL_CHANGE and run.status == SyncRun.Status.SUCCEEDED
 
 
 def test_a_change_processed_twice_is_sent_once(world, connected, probe):
@@ -121,7 +125,8 @@ def test_changes_are_not_sent_after_the_integration_is_removed(world, connected,
     _push(world.a)
     assert probe.local == []
     # It stays queued: a later "Koble til Tripletex" sends it.
-    assert OutboundChange.objects.get().state == OutboundChange.State.PENDING
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.get().state == OutboundChange.State.PENDING
 
 
 def test_a_permanent_refusal_stops_at_failed_with_tripletex_message(world, connected, fake_tripletex):
@@ -135,12 +140,13 @@ def test_a_permanent_refusal_stops_at_failed_with_tripletex_message(world, conne
         _push(world.a)
     finally:
         registry._CONNECTORS.pop("refuser", None)
-    change = OutboundChange.objects.get()
-    assert change.state == OutboundChange.State.FAILED
-    assert change.message == "Prosjektnummeret er i bruk." and change.request_id == "req-9"
-    record = SyncRecord.objects.get(action=SyncRecord.Action.FAILED)
-    assert record.request_id == "req-9" and record.direction == "out"
-    assert SyncRun.objects.get(connector="refuser").status == SyncRun.Status.PARTIAL
+    with scope(tenant=world.a):
+        change = OutboundChange.objects.get()
+        assert change.state == OutboundChange.State.FAILED
+        assert change.message == "Prosjektnummeret er i bruk." and change.request_id == "req-9"
+        record = SyncRecord.objects.get(action=SyncRecord.Action.FAILED)
+        assert record.request_id == "req-9" and record.direction == "out"
+        assert SyncRun.objects.get(connector="refuser").status == SyncRun.Status.PARTIAL
 
 
 def test_sweep_puts_back_a_dead_workers_claim(world, connected, probe):
@@ -150,10 +156,12 @@ def test_sweep_puts_back_a_dead_workers_claim(world, connected, probe):
 
     _enable(world.a)
     change = _record(world.a, ProjectFactory(tenant=world.a).id)
-    OutboundChange.objects.filter(id=change.id).update(
-        state=OutboundChange.State.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1),
-    )
-    assert runner.outbound_changes_sweep() == [world.a.id]
+    with scope(tenant=world.a):
+        OutboundChange.objects.filter(id=change.id).update(
+            state=OutboundChange.State.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1),
+        )
+    with scopes_disabled():  # as the sweep task runs it, over every company
+        assert runner.outbound_changes_sweep() == [world.a.id]
     _push(world.a)
     assert len(probe.local) == 1
 
@@ -168,12 +176,14 @@ def test_sweep_keeps_the_newer_change_of_a_row_changed_again_while_a_dead_worker
     _enable(world.a)
     project = ProjectFactory(tenant=world.a)
     dead = _record(world.a, project.id)
-    OutboundChange.objects.filter(id=dead.id).update(
-        state=OutboundChange.State.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1),
-    )
+    with scope(tenant=world.a):
+        OutboundChange.objects.filter(id=dead.id).update(
+            state=OutboundChange.State.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=1),
+        )
     newer = _record(world.a, project.id)
     assert newer.id != dead.id
-    assert runner.outbound_changes_sweep() == [world.a.id]
+    with scopes_disabled():  # as the sweep task runs it, over every company
+        assert runner.outbound_changes_sweep() == [world.a.id]
     dead.refresh_from_db()
     newer.refresh_from_db()
     assert dead.state == OutboundChange.State.DONE and dead.message == "Erstattet av en nyere endring."
@@ -193,11 +203,13 @@ def test_the_watermark_moves_only_when_a_run_succeeds(world, connected, probe):
     _enable(world.a, fail=True)
     run = _run(world.a)
     assert run.status == SyncRun.Status.FAILED and "Validering feilet" in run.message
-    assert ConnectorConfig.objects.get(name="probe").watermark is None
+    with scope(tenant=world.a):
+        assert ConnectorConfig.objects.get(name="probe").watermark is None
     _enable(world.a)
     run = _run(world.a)
     assert run.status == SyncRun.Status.SUCCEEDED and run.summary["counts"] == {"unchanged": 1}
-    config = ConnectorConfig.objects.get(name="probe")
+    with scope(tenant=world.a):
+        config = ConnectorConfig.objects.get(name="probe")
     assert config.watermark is not None and config.watermark <= run.finished_at and config.last_run_id == run.id
 
 
@@ -218,7 +230,8 @@ def test_a_redelivered_run_task_does_not_run_twice(world, connected, probe):
 def test_enable_starts_a_first_run_and_disable_stops_sending(world, connected, probe, django_capture_on_commit_callbacks):
     with scope(tenant=world.a), django_capture_on_commit_callbacks() as callbacks:
         connector_enable(tenant=world.a, name="probe", by=world.alice)
-    assert SyncRun.objects.filter(connector="probe", trigger=SyncRun.Trigger.MANUAL).count() == 1
+    with scope(tenant=world.a):
+        assert SyncRun.objects.filter(connector="probe", trigger=SyncRun.Trigger.MANUAL).count() == 1
     assert len(callbacks) == 2  # the first run, and the webhook subscriptions
     with scope(tenant=world.a):
         connector_disable(tenant=world.a, name="probe", by=world.alice)
@@ -238,7 +251,8 @@ def test_a_claim_names_the_process_that_claims_not_the_one_that_imported_the_run
     _push(world.a)
 
     assert seen == [f"{runner.socket.gethostname()}:424242"]
-    assert OutboundChange.objects.get(id=change.id).state == OutboundChange.State.DONE
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.get(id=change.id).state == OutboundChange.State.DONE
 
 
 def test_a_change_whose_handler_fails_unexpectedly_is_put_back_not_left_claimed(world, connected, probe,

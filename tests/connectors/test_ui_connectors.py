@@ -4,6 +4,7 @@ import re
 import pytest
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope
 
 from integrations.connectors import selectors
 from integrations.models import Connection, ConnectorConfig, SyncRecord, SyncRun
@@ -39,8 +40,9 @@ def test_switching_a_connector_on_starts_its_first_run(world, sample, connected,
     with django_capture_on_commit_callbacks(execute=True):
         response = admin(world).post(reverse("integrations:connector_enable", args=["sample"]))
     assert response.status_code == 302
-    assert ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
-    run = SyncRun.objects.get(tenant=world.a, connector="sample")
+    with scope(tenant=world.a):
+        assert ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
+        run = SyncRun.objects.get(tenant=world.a, connector="sample")
     assert run.trigger == SyncRun.Trigger.MANUAL and run.status == SyncRun.Status.SUCCEEDED
     assert run.summary["counts"] == {"created": 2, "skipped": 1}
 
@@ -50,8 +52,9 @@ def test_switching_a_connector_off_keeps_its_log(world, sample, connected, djang
     with django_capture_on_commit_callbacks(execute=True):
         admin(world).post(reverse("integrations:connector_sync", args=["sample"]))
     admin(world).post(reverse("integrations:connector_disable", args=["sample"]))
-    assert not ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
-    assert SyncRecord.objects.filter(tenant=world.a, run__connector="sample").count() == 3
+    with scope(tenant=world.a):
+        assert not ConnectorConfig.objects.get(tenant=world.a, name="sample").enabled
+        assert SyncRecord.objects.filter(tenant=world.a, run__connector="sample").count() == 3
     page = admin(world).get(PAGE).content.decode()
     assert "Slått av" in card_html(page, "sample")
 
@@ -70,7 +73,8 @@ def test_options_are_saved_through_the_connectors_form(world, sample, connected)
     response = admin(world).post(reverse("integrations:connector_options", args=["sample"]),
                                  {"sample-days_back": "7", "sample-include_internal": "on"})
     assert response.status_code == 302
-    saved = ConnectorConfig.objects.get(tenant=world.a, name="sample").options
+    with scope(tenant=world.a):
+        saved = ConnectorConfig.objects.get(tenant=world.a, name="sample").options
     assert saved == {"days_back": 7, "include_internal": True}
     card = card_html(admin(world).get(PAGE).content.decode(), "sample")
     assert 'name="sample-days_back" value="7"' in card
@@ -82,7 +86,8 @@ def test_a_bad_option_is_shown_in_the_form_and_the_saved_options_stay(world, sam
     assert response.status_code == 200
     card = card_html(response.content.decode(), "sample")
     assert 'class="field-error"' in card and 'value="0"' in card
-    assert ConnectorConfig.objects.get(tenant=world.a, name="sample").options == {"days_back": 30}
+    with scope(tenant=world.a):
+        assert ConnectorConfig.objects.get(tenant=world.a, name="sample").options == {"days_back": 30}
 
 
 def test_synkroniser_naa_runs_the_connector_and_the_card_shows_counts_per_action(
@@ -124,16 +129,19 @@ def test_synkroniser_naa_while_a_run_is_going_starts_no_second_run(world, sample
                            trigger=SyncRun.Trigger.MANUAL)
     response = admin(world).post(reverse("integrations:connector_sync", args=["sample"]), follow=True)
     assert "En synkronisering pågår allerede." in response.content.decode()
-    assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 1
+    with scope(tenant=world.a):
+        assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 1
 
 
 def test_a_run_left_running_by_a_dead_worker_does_not_block_synkroniser_naa(world, sample, connected):
     switch_on(world.a, "sample")
-    stale = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="sample",
-                                   trigger=SyncRun.Trigger.MANUAL)
-    SyncRun.objects.filter(id=stale.id).update(created_at=timezone.now() - selectors.RUN_STALE_AFTER * 2)
+    with scope(tenant=world.a):
+        stale = SyncRun.objects.create(tenant=world.a, kind=SyncRun.Kind.CONNECTOR, connector="sample",
+                                       trigger=SyncRun.Trigger.MANUAL)
+        SyncRun.objects.filter(id=stale.id).update(created_at=timezone.now() - selectors.RUN_STALE_AFTER * 2)
     admin(world).post(reverse("integrations:connector_sync", args=["sample"]))
-    assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 2
+    with scope(tenant=world.a):
+        assert SyncRun.objects.filter(tenant=world.a, connector="sample").count() == 2
 
 
 def test_a_failed_run_shows_tripletexs_message_on_the_card(
@@ -142,7 +150,8 @@ def test_a_failed_run_shows_tripletexs_message_on_the_card(
     switch_on(world.a, "failing")
     with django_capture_on_commit_callbacks(execute=True):
         admin(world).post(reverse("integrations:connector_sync", args=["failing"]))
-    run = SyncRun.objects.get(tenant=world.a, connector="failing")
+    with scope(tenant=world.a):
+        run = SyncRun.objects.get(tenant=world.a, connector="failing")
     assert run.status == SyncRun.Status.FAILED and run.message
     card = card_html(admin(world).get(PAGE).content.decode(), "failing")
     assert "Feilet" in card and run.message in card
@@ -163,9 +172,10 @@ def test_without_an_active_connection_a_post_changes_nothing_and_says_why(world,
     url = reverse(f"integrations:{action}", args=["sample"])
     response = admin(world).post(url, {"sample-days_back": "5"}, follow=True)
     assert "Tripletex er ikke koblet til" in response.content.decode()
-    assert not ConnectorConfig.objects.filter(tenant=world.a, name="sample", enabled=True).exists()
-    assert not ConnectorConfig.objects.filter(tenant=world.a, options__days_back=5).exists()
-    assert not SyncRun.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not ConnectorConfig.objects.filter(tenant=world.a, name="sample", enabled=True).exists()
+        assert not ConnectorConfig.objects.filter(tenant=world.a, options__days_back=5).exists()
+        assert not SyncRun.objects.filter(tenant=world.a).exists()
 
 
 def test_settings_page_and_tripletex_card_link_to_integrasjoner(world, connected):
@@ -197,4 +207,5 @@ def test_an_employee_gets_403_on_every_integrasjoner_and_log_url(world, sample, 
     carol = world.client_for(world.carol, world.a)
     for method, url in _connector_and_log_urls(world):
         assert getattr(carol, method)(url).status_code == 403, url
-    assert not ConnectorConfig.objects.filter(tenant=world.a).exists()
+    with scope(tenant=world.a):
+        assert not ConnectorConfig.objects.filter(tenant=world.a).exists()

@@ -6,6 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from django_scopes import scope
 
 from hr.models import Project
 from integrations.connectors import activation
@@ -165,7 +166,8 @@ def test_prov_igjen_on_a_failed_change_to_tripletex_puts_its_change_back_to_pend
     assert "sendes til Tripletex på nytt" in response.content.decode()
     change.refresh_from_db()
     assert change.state == OutboundChange.State.PENDING and change.attempts == 0 and change.message == ""
-    assert OutboundChange.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.filter(tenant=world.a).count() == 1
 
 
 def test_prov_igjen_sends_the_change_to_the_connector_when_it_commits(
@@ -179,7 +181,8 @@ def test_prov_igjen_sends_the_change_to_the_connector_when_it_commits(
     with django_capture_on_commit_callbacks(execute=True):
         admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
     assert ("local", world.a.id, Link.Kind.PROJECT, project.id) in SEEN
-    assert OutboundChange.objects.get(tenant=world.a).state == OutboundChange.State.DONE
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.get(tenant=world.a).state == OutboundChange.State.DONE
 
 
 def test_prov_igjen_without_a_failed_change_queues_a_new_one_for_the_row(world, sample, connected):
@@ -187,7 +190,8 @@ def test_prov_igjen_without_a_failed_change_queues_a_new_one_for_the_row(world, 
     project = ProjectFactory(tenant=world.a)
     failed = record(run_of(world.a), action="failed", direction="out", local_id=project.id, label="1001 Bygg")
     admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
-    change = OutboundChange.objects.get(tenant=world.a)
+    with scope(tenant=world.a):
+        change = OutboundChange.objects.get(tenant=world.a)
     assert (change.kind, change.local_id, change.state) == (Link.Kind.PROJECT, project.id, OutboundChange.State.PENDING)
     assert change.snapshot == {"label": "1001 Bygg"}
 
@@ -202,8 +206,9 @@ def test_prov_igjen_on_a_failed_read_from_tripletex_reads_the_object_again(
         response = admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
     assert response.status_code == 302
     assert SEEN == [("remote", world.a.id, Link.Kind.PROJECT, 4242, "project.update", SyncRun.Trigger.WEBHOOK)]
-    reread = SyncRun.objects.filter(tenant=world.a, connector="sample").latest("id")
-    assert reread.records.get().tripletex_id == 4242
+    with scope(tenant=world.a):
+        reread = SyncRun.objects.filter(tenant=world.a, connector="sample").latest("id")
+        assert reread.records.get().tripletex_id == 4242
 
 
 def test_prov_igjen_while_the_connector_is_off_says_so_and_queues_nothing(world, sample, connected):
@@ -261,19 +266,21 @@ def test_gjenopprett_kobling_relinks_logs_who_did_it_and_sends_the_row(world, sa
     assert "Koblingen er gjenopprettet" in response.content.decode()
     link.refresh_from_db()
     assert link.state == Link.State.LINKED and link.local_hash == ""
-    change = OutboundChange.objects.get(tenant=world.a)
-    assert (change.kind, change.local_id, change.op) == (Link.Kind.PROJECT, project.id, OutboundChange.Op.UPSERT)
-    logged = SyncRecord.objects.get(tenant=world.a, rule=RULE_LINK_RESTORED)
-    assert logged.action == SyncRecord.Action.LINKED and logged.run.started_by == world.alice
-    assert logged.run.trigger == SyncRun.Trigger.LOCAL_CHANGE
-    assert last_reconcile_run(tenant=world.a, name="sample") == sync  # the card's "last sync" is still a sync
-    assert logged.label == "1001 Bryggen"
+    with scope(tenant=world.a):
+        change = OutboundChange.objects.get(tenant=world.a)
+        assert (change.kind, change.local_id, change.op) == (Link.Kind.PROJECT, project.id, OutboundChange.Op.UPSERT)
+        logged = SyncRecord.objects.get(tenant=world.a, rule=RULE_LINK_RESTORED)
+        assert logged.action == SyncRecord.Action.LINKED and logged.run.started_by == world.alice
+        assert logged.run.trigger == SyncRun.Trigger.LOCAL_CHANGE
+        assert last_reconcile_run(tenant=world.a, name="sample") == sync  # the card's "last sync" is still a sync
+        assert logged.label == "1001 Bryggen"
 
 
 def test_gjenopprett_kobling_on_a_link_that_is_not_broken_says_so(world, sample, connected):
     switch_on(world.a, "sample")
     link = broken_link(world, connected, ProjectFactory(tenant=world.a))
-    Link.objects.filter(id=link.id).update(state=Link.State.LINKED)
+    with scope(tenant=world.a):
+        Link.objects.filter(id=link.id).update(state=Link.State.LINKED)
     page = admin(world).post(reverse("integrations:link_restore", args=[link.id]), follow=True).content.decode()
     assert "Koblingen er ikke brutt." in page
     assert not OutboundChange.objects.exists()
@@ -309,7 +316,8 @@ def test_retry_and_restore_need_the_csrf_token(world, sample, connected):
     assert client.get(reverse("integrations:record_retry", args=[failed.id])).status_code == 405
     link.refresh_from_db()
     assert link.state == Link.State.BROKEN and not OutboundChange.objects.exists()
-    assert Project.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        assert Project.objects.filter(tenant=world.a).count() == 1
 
 
 def test_another_companys_run_id_in_the_filter_shows_nothing_of_it(world):
@@ -344,4 +352,5 @@ def test_prov_igjen_on_a_row_whose_change_is_backing_off_sends_that_change_now(w
     admin(world).post(reverse("integrations:record_retry", args=[failed.id]))
     waiting.refresh_from_db()
     assert waiting.next_attempt_at <= timezone.now() and waiting.state == OutboundChange.State.PENDING
-    assert OutboundChange.objects.filter(tenant=world.a).count() == 1
+    with scope(tenant=world.a):
+        assert OutboundChange.objects.filter(tenant=world.a).count() == 1
