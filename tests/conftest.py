@@ -6,7 +6,6 @@ import inspect
 import os
 import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -56,19 +55,6 @@ def _no_client_outlives_its_test():
     close_pooled_clients()
 
 
-# Test bodies run with tenant scoping on, as requests and tasks do, so a service that forgets its tenant fails
-# in its test: fixtures build several companies' rows unscoped (below), and a body that reads across companies
-# says so with `scopes_disabled()`. The files listed here still run their whole body unscoped until they are
-# moved over.
-TESTS = Path(__file__).resolve().parent
-STILL_UNSCOPED = {
-}
-
-
-def scoped_body(path) -> bool:
-    return Path(path).resolve().relative_to(TESTS).as_posix() not in STILL_UNSCOPED
-
-
 @pytest.fixture(autouse=True, scope="session")
 def _tasks_start_without_their_callers_scope():
     """A worker starts every task with no company scope. In a test a task runs in the caller's thread (eagerly
@@ -91,6 +77,10 @@ def _tasks_start_without_their_callers_scope():
     Task.__call__ = call
 
 
+# Test bodies run with tenant scoping on, as requests and tasks do, so a service that forgets its tenant fails
+# in its test: fixtures build several companies' rows unscoped (below), a body that calls a service directly
+# enters its company's scope as a task would, and a body that reads across companies says so with
+# `scopes_disabled()`.
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(fixturedef, request):
     """A fixture builds its rows with scoping off (as pretix does). Not a yield fixture: the scope it is in when
@@ -99,17 +89,6 @@ def pytest_fixture_setup(fixturedef, request):
         return (yield)
     with scopes_disabled():
         return (yield)
-
-
-@pytest.fixture(autouse=True)
-def _unscoped_test_body(request):
-    """In the files listed above, test code still reads rows of several companies with scoping off; requests
-    still enter their own scope in the middleware."""
-    if scoped_body(request.node.path):
-        yield
-        return
-    with scopes_disabled():
-        yield
 
 
 @dataclass
