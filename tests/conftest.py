@@ -56,25 +56,29 @@ def _no_client_outlives_its_test():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _tasks_start_without_their_callers_scope():
-    """A worker starts every task with no company scope. In a test a task runs in the caller's thread (eagerly
-    or called directly) and would inherit a scoped body's company, hiding a task that forgot to set its own;
-    here it starts bare, as on a worker."""
+def _tasks_and_requests_start_without_their_callers_scope():
+    """A worker starts every task, and a server every request, with no company scope. In a test both run in
+    the caller's thread (a task eagerly or called directly, a request through the test client) and would
+    inherit a scoped body's company, hiding one that forgot to set its own; here they start bare."""
     from celery.app.task import Task
+    from django.test.client import ClientHandler
     from django_scopes.state import state
 
-    call = Task.__call__
+    def bare(call):
+        def run_bare(*args, **kwargs):
+            token = state.set(None)
+            try:
+                return call(*args, **kwargs)
+            finally:
+                state.reset(token)
+        return run_bare
 
-    def bare(self, *args, **kwargs):
-        token = state.set(None)
-        try:
-            return call(self, *args, **kwargs)
-        finally:
-            state.reset(token)
-
-    Task.__call__ = bare
+    originals = {Task: Task.__call__, ClientHandler: ClientHandler.__call__}
+    for cls, call in originals.items():
+        cls.__call__ = bare(call)
     yield
-    Task.__call__ = call
+    for cls, call in originals.items():
+        cls.__call__ = call
 
 
 # Test bodies run with tenant scoping on, as requests and tasks do, so a service that forgets its tenant fails

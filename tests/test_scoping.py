@@ -1,9 +1,12 @@
 """The test base itself: a test body here runs with tenant scoping on, as pages and tasks do, while fixtures
 build and read rows with it off."""
 import pytest
+from celery import Celery
+from django.http import HttpResponse
+from django.urls import path
 from django_scopes import ScopeError, scope
+from django_scopes.state import get_scope
 
-from config.celery_app import app
 from hr.models import Employee
 
 
@@ -26,7 +29,11 @@ def test_inside_a_company_scope_the_body_sees_that_company_only(world, hr_a):
         assert Employee.objects.count() == 1
 
 
-@app.task
+# An app of its own, so the project's task list (tests/ops/test_queues.py) does not see this task.
+_app = Celery("scoping-test", set_as_current=False)
+
+
+@_app.task(shared=False)
 def _count_employees() -> int:
     """A task that forgets to set its company's scope."""
     return Employee.objects.count()
@@ -39,3 +46,19 @@ def test_a_task_run_from_a_scoped_body_does_not_inherit_its_scope(world, hr_a):
         with pytest.raises(ScopeError):
             _count_employees.apply(throw=True)
         assert Employee.objects.count() == 1  # the body's own scope is back
+
+
+
+def _scope_seen(request):
+    return HttpResponse(",".join(sorted(get_scope())))
+
+
+urlpatterns = [path("scope-seen/", _scope_seen)]
+
+
+def test_a_request_through_the_test_client_does_not_inherit_the_bodys_scope(world, settings, client):
+    """A server thread starts each request with no company scope; one run from a scoped test body must too, so
+    a view that forgets to set its own fails in its test."""
+    settings.ROOT_URLCONF = __name__
+    with scope(tenant=world.a):
+        assert client.get("/scope-seen/").content == b""
