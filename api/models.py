@@ -2,10 +2,9 @@
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from django_scopes import ScopedManager
 from rest_framework_api_key.models import AbstractAPIKey, APIKeyManager
 
-from tenants.models import Tenant, TenantOwned
+from tenants.models import Tenant, TenantOwned, tenant_scoped_manager
 
 
 class TenantAPIKey(AbstractAPIKey):
@@ -27,7 +26,7 @@ class TenantAPIKey(AbstractAPIKey):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ScopedManager(tenant="tenant", _manager_class=APIKeyManager)
+    objects = tenant_scoped_manager(APIKeyManager)
 
     class Meta(AbstractAPIKey.Meta):
         verbose_name = _("API-nøkkel")

@@ -3,6 +3,7 @@ from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+from django_scopes.manager import DisabledQuerySet
 
 from .validators import validate_org_number
 
@@ -98,6 +99,27 @@ class Membership(TimeStamped):
         return self.role == self.Role.ADMIN
 
 
+class _OutsideAnyScope(DisabledQuerySet):
+    """django-scopes refuses most queries outside a scope but answers these few, for every company at once."""
+
+    exists = contains = in_bulk = explain = DisabledQuerySet.error
+
+
+def tenant_scoped_manager(manager_class=models.Manager) -> models.Manager:
+    """django-scopes' manager for one company's rows, with the reads it leaves open outside a scope refused too:
+    an `exists()` that forgot its company would otherwise answer from another company's rows."""
+    scoped = type(ScopedManager(tenant="tenant", _manager_class=manager_class))
+
+    class TenantScopedManager(scoped):
+        def get_queryset(self):
+            queryset = super().get_queryset()
+            if type(queryset) is DisabledQuerySet:
+                queryset.__class__ = _OutsideAnyScope
+            return queryset
+
+    return TenantScopedManager()
+
+
 class TenantOwned(TimeStamped):
     """Base for every row that belongs to one company.
 
@@ -107,7 +129,7 @@ class TenantOwned(TimeStamped):
 
     tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
 
-    objects = ScopedManager(tenant="tenant")
+    objects = tenant_scoped_manager()
 
     class Meta:
         abstract = True

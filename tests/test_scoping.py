@@ -29,6 +29,20 @@ def test_inside_a_company_scope_the_body_sees_that_company_only(world, hr_a):
         assert Employee.objects.count() == 1
 
 
+
+def test_exists_and_the_other_reads_django_scopes_leaves_open_are_refused_outside_a_scope(world, hr_a):
+    # Unguarded, each answered from every company's rows.
+    for read in (lambda: Employee.objects.exists(), lambda: Employee.objects.in_bulk(),
+                 lambda: Employee.objects.exclude(first_name="").exists(),
+                 lambda: Employee.objects.contains(hr_a["employee"])):
+        with pytest.raises(ScopeError):
+            read()
+    with scope(tenant=world.b):
+        assert not Employee.objects.exists()
+    with scope(tenant=world.a):
+        assert Employee.objects.exists()
+
+
 # An app of its own, so the project's task list (tests/ops/test_queues.py) does not see this task.
 _app = Celery("scoping-test", set_as_current=False)
 
