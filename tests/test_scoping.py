@@ -29,7 +29,6 @@ def test_inside_a_company_scope_the_body_sees_that_company_only(world, hr_a):
         assert Employee.objects.count() == 1
 
 
-
 def test_exists_and_the_other_reads_django_scopes_leaves_open_are_refused_outside_a_scope(world, hr_a):
     # Unguarded, each answered from every company's rows.
     for read in (lambda: Employee.objects.exists(), lambda: Employee.objects.in_bulk(),
@@ -60,7 +59,6 @@ def test_a_task_run_from_a_scoped_body_does_not_inherit_its_scope(world, hr_a):
         with pytest.raises(ScopeError):
             _count_employees.apply(throw=True)
         assert Employee.objects.count() == 1  # the body's own scope is back
-
 
 
 def _scope_seen(request):
